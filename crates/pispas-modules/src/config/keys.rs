@@ -1,0 +1,58 @@
+//! The list of configuration keys the engine knows, with help text, and which of them are secret.
+//!
+//! docs/configuration.md and the configurator are written from this list; keeping it in one place
+//! stops them drifting apart.
+
+/// The Pispas web app's origins: the only browser pages allowed by default.
+pub const DEFAULT_ORIGINS: &str = "https://app.unpispas.es,https://*.unpispas.es";
+
+/// `(key, default, help)` for every fixed key.
+pub const KEYS: &[(&str, &str, &str)] = &[
+    ("LOCAL_HOST", "127.0.0.1", "Address to listen on. Anything but loopback needs LAN_TOKEN/ADMIN_TOKEN from clients."),
+    ("LOCAL_PORT", "5005", "Port for both TLS (wss://) and plain (ws://) WebSocket."),
+    ("MODULES", "base,print,scale,rfid", "Comma-separated modules to enable; base is always on."),
+    ("ALLOWED_ORIGINS", DEFAULT_ORIGINS, "Browser origins allowed to connect; `https://*.example.com` matches subdomains."),
+    ("CERT_DIR", "certs (beside the .env)", "Folder with cert.pem and key.pem for TLS; a self-signed one is generated when absent."),
+    ("DATA_DIR", "platform data folder", "Where the database, logs, generated certificate and tokens live."),
+    ("LOG_LEVEL", "info", "error, warn, info, debug or trace, or a tracing filter such as `info,pispas_modules=debug`."),
+    ("ADMIN_TOKEN", "generated on first run", "Token for administrative actions (command log, configuration). At least 16 characters."),
+    ("LAN_TOKEN", "none", "Token LAN clients present when LOCAL_HOST is not loopback. At least 16 characters."),
+    ("MAX_CONNECTIONS", "2048", "Connections served at once; more are closed at accept."),
+    ("MAX_FRAME_BYTES", "33554432", "Largest WebSocket message accepted (32 MiB)."),
+    ("MAX_IN_FLIGHT", "256", "Requests one connection may have in flight; reading pauses beyond it."),
+    ("HANDSHAKE_TIMEOUT_MS", "10000", "Time allowed for the TLS and WebSocket handshakes."),
+    ("SHUTDOWN_GRACE_MS", "5000", "On shutdown, how long in-flight requests may take to finish."),
+    ("HEARTBEAT_SECS", "30", "Period of the BASE heartbeat event to subscribers; 0 disables it."),
+];
+
+/// Prefixes of device keys owned by modules (`PRINTER_RECEIPT`, `SCALE_DELI`…).
+const DEVICE_PREFIXES: &[&str] = &[
+    "PRINTER_",
+    "DEFAULT_PRINTER",
+    "PRINT_",
+    "SCALE",
+    "RFID",
+    "CHROME_PATH",
+    "PDFIUM_PATH",
+    "CASHGUARD",
+    "PAYTEF",
+    "MYPOS",
+    "KITCHEN",
+    "CACHE_",
+    "LOG_",
+    "REMOTE_",
+    "VIEWER_",
+];
+
+/// Whether an environment variable belongs to this service (and so overrides the file).
+pub fn is_config_key(key: &str) -> bool {
+    KEYS.iter().any(|(k, _, _)| *k == key) || DEVICE_PREFIXES.iter().any(|p| key.starts_with(p))
+}
+
+/// Whether a key's value must never be shown or logged.
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_uppercase();
+    ["TOKEN", "SECRET", "PASSWORD", "PASS", "KEY"]
+        .iter()
+        .any(|s| k.contains(s))
+}

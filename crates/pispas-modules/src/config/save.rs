@@ -1,0 +1,65 @@
+//! Writing the `.env`: validate first, write a temporary file beside it, keep the previous file as
+//! `.env.bak`, then rename into place, so a crash mid-save leaves either the old or the new file.
+//!
+//! It does not merge or preserve comments of the old file: the configurator owns the whole file.
+
+use super::{ConfigEnv, ConfigError};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+/// Validates `values` and writes them to `path` atomically, keeping the previous file as
+/// `<path>.bak`. Returns the validated configuration.
+///
+/// Fails without touching the file when a value is invalid (naming the key), or when the folder
+/// cannot be written.
+pub fn save_env(path: &Path, values: &BTreeMap<String, String>) -> Result<ConfigEnv, ConfigError> {
+    let config = ConfigEnv::from_values(values.clone(), path)?;
+    let werr = |e: std::io::Error| ConfigError::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(werr)?;
+    }
+    let mut text =
+        String::from("# Pispas local service configuration. Keys: docs/configuration.md\n");
+    for (key, value) in values {
+        if key.is_empty() || key.contains(['=', '\n', ' ']) {
+            return Err(ConfigError::Invalid {
+                key: key.clone(),
+                message: "is not a valid key name".into(),
+            });
+        }
+        text.push_str(&format!("{key}={}\n", quote(value)));
+    }
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = std::fs::File::create(&tmp).map_err(werr)?;
+        f.write_all(text.as_bytes()).map_err(werr)?;
+        f.sync_all().map_err(werr)?;
+    }
+    if path.exists() {
+        std::fs::copy(path, path.with_extension("bak")).map_err(werr)?;
+    }
+    std::fs::rename(&tmp, path).map_err(werr)?;
+    Ok(config)
+}
+
+/// Double-quotes a value when it needs it, escaping what dotenvy unescapes.
+fn quote(value: &str) -> String {
+    if value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.,:/\\*@+".contains(c))
+        && !value.is_empty()
+    {
+        value.to_string()
+    } else {
+        let escaped = value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+            .replace('$', "\\$");
+        format!("\"{escaped}\"")
+    }
+}

@@ -1,0 +1,21 @@
+//! The Pispas local service engine: a WebSocket server (TLS and plain on one port) that lets the
+//! web POS reach the hardware on the counter through modules, one per TARGET.
+//!
+//! Data flows one way: socket → connection → envelope → router → module → device, and the reply
+//! back on the same socket; events go out through one [`events::EventBus`]. This crate never
+//! depends on a GUI toolkit: the desktop app embeds it, the headless binary runs it alone.
+
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod engine;
+pub mod events;
+pub mod logging;
+pub mod modules;
+pub mod protocol;
+pub mod router;
+pub mod server;
+pub mod signals;
+
+pub use config::{ConfigEnv, LoadOptions};
+pub use engine::{Engine, RunningEngine, StartError};

@@ -1,0 +1,83 @@
+//! `pispas-modules`: the engine without any GUI, for servers, CI, tests and benchmarks.
+//!
+//! `pispas-modules [--config PATH] [--data-dir DIR]`; stops gracefully on Ctrl-C / SIGTERM
+//! (Windows: Ctrl-C, console close, log-off, shutdown).
+
+use anyhow::Context;
+use pispas_modules::{ConfigEnv, Engine, LoadOptions};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: pispas-modules [--config PATH] [--data-dir DIR]
+
+  --config PATH    the .env file to read (default: the platform config folder)
+  --data-dir DIR   where the database, logs, certificate and tokens live (overrides DATA_DIR)
+  --version        print the version and exit
+Environment variables override keys of the .env; see docs/configuration.md.";
+
+fn main() -> ExitCode {
+    let options = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(o)) => o,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("{msg}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pispas-modules: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<LoadOptions>, String> {
+    let mut options = LoadOptions {
+        use_process_env: true,
+        ..Default::default()
+    };
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) => (f.to_string(), Some(v.to_string())),
+            None => (arg.clone(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or(format!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            "--config" => options.config_path = Some(PathBuf::from(value()?)),
+            "--data-dir" => options.data_dir = Some(PathBuf::from(value()?)),
+            "--version" | "-V" => {
+                println!("pispas-modules {}", env!("CARGO_PKG_VERSION"));
+                return Ok(None);
+            }
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                return Ok(None);
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(Some(options))
+}
+
+fn run(options: LoadOptions) -> anyhow::Result<()> {
+    let config = ConfigEnv::load(&options).context("invalid configuration")?;
+    let _guard = pispas_modules::logging::init(&config.log_level, &config.data_dir)?;
+    tracing::info!(config = %config.config_path.display(), data = %config.data_dir.display(), "starting");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let engine = Engine::start(config).await?;
+        let signal = pispas_modules::signals::shutdown_requested().await?;
+        tracing::info!("{signal} received");
+        engine.shutdown().await;
+        anyhow::Ok(())
+    })
+}

@@ -1,0 +1,126 @@
+//! Stable failure codes: the machine-readable half of every FAILURE reply.
+//!
+//! Codes are part of the public protocol (docs/protocol.md lists them); a POS branches on them,
+//! so a code is never renamed. Modules add their own variants here so the list stays in one place.
+
+use serde_json::{json, Value};
+use std::fmt;
+
+/// A stable, machine-readable reason for a FAILURE reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// The text frame was not valid JSON.
+    BadJson,
+    /// Valid JSON, but not a request object (not an object, or a required field is missing or of
+    /// the wrong type).
+    BadRequest,
+    /// A parameter of the action is missing or has the wrong type or value.
+    BadParams,
+    /// No module is registered under this TARGET.
+    UnknownTarget,
+    /// The module exists but has no such ACTION.
+    UnknownAction,
+    /// The module is listed in MODULES but is not available in this build or failed to start.
+    ModuleUnavailable,
+    /// A binary WebSocket frame arrived; the protocol is JSON text.
+    BinaryNotSupported,
+    /// A frame exceeded MAX_FRAME_BYTES.
+    FrameTooLarge,
+    /// Too many requests in flight on this connection.
+    Busy,
+    /// The action needs the admin token.
+    Unauthorized,
+    /// The service is shutting down and takes no new work.
+    ShuttingDown,
+    /// A device or dependency did not answer in time.
+    Timeout,
+    /// The device is not connected or is being reconnected.
+    DeviceUnavailable,
+    /// Configuration rejected (the message names the key).
+    InvalidConfig,
+    /// A bug or an unexpected internal condition; the log has the details.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadJson => "BAD_JSON",
+            ErrorCode::BadRequest => "BAD_REQUEST",
+            ErrorCode::BadParams => "BAD_PARAMS",
+            ErrorCode::UnknownTarget => "UNKNOWN_TARGET",
+            ErrorCode::UnknownAction => "UNKNOWN_ACTION",
+            ErrorCode::ModuleUnavailable => "MODULE_UNAVAILABLE",
+            ErrorCode::BinaryNotSupported => "BINARY_NOT_SUPPORTED",
+            ErrorCode::FrameTooLarge => "FRAME_TOO_LARGE",
+            ErrorCode::Busy => "BUSY",
+            ErrorCode::Unauthorized => "UNAUTHORIZED",
+            ErrorCode::ShuttingDown => "SHUTTING_DOWN",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::DeviceUnavailable => "DEVICE_UNAVAILABLE",
+            ErrorCode::InvalidConfig => "INVALID_CONFIG",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a FAILURE reply carries: a stable code, a human message and optional details.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub code: ErrorCode,
+    pub message: String,
+    pub details: Option<Value>,
+}
+
+impl Failure {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    /// Adds machine-readable details (for example the list of valid actions).
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn bad_params(message: impl Into<String>) -> Self {
+        Failure::new(ErrorCode::BadParams, message)
+    }
+
+    /// The reply for an ACTION the module does not have, listing the ones it has.
+    pub fn unknown_action(target: &str, action: &str, known: &[&str]) -> Self {
+        Failure::new(
+            ErrorCode::UnknownAction,
+            format!("{target} has no action {action:?}"),
+        )
+        .with_details(json!({ "ACTIONS": known }))
+    }
+
+    /// `MESSAGE_DATA` of the FAILURE reply.
+    pub fn to_data(&self) -> Value {
+        let mut data = json!({ "CODE": self.code.as_str(), "MESSAGE": self.message });
+        if let (Some(details), Some(map)) = (&self.details, data.as_object_mut()) {
+            map.insert("DETAILS".into(), details.clone());
+        }
+        data
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for Failure {}

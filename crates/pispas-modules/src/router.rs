@@ -1,0 +1,209 @@
+//! The router: TARGET → module, and the [`Service`] trait every module implements.
+//!
+//! The router turns an unknown TARGET into a FAILURE; each module answers its own unknown
+//! ACTIONs (it knows its list). It does not touch sockets: the server hands it parsed requests
+//! and a [`RequestContext`] describing the connection.
+
+use crate::events::{Audience, Event, EventBus};
+use crate::protocol::{ErrorCode, Failure, Request};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+/// A boxed future, so [`Service`] stays object-safe.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// What an action returns: `MESSAGE_DATA` of a SUCCESS, or a FAILURE.
+pub type Outcome = Result<Value, Failure>;
+
+/// How a module is doing, for CHECK, the status window and the tray.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HealthState {
+    /// Working, and every configured device reachable.
+    Ok,
+    /// Working, but something needs attention (a device offline, paper low).
+    Degraded,
+    /// Not usable.
+    Down,
+}
+
+/// A module's health with a sentence a cashier can read.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Health {
+    #[serde(rename = "STATE")]
+    pub state: HealthState,
+    #[serde(rename = "DETAIL")]
+    pub detail: String,
+}
+
+impl Health {
+    pub fn ok() -> Self {
+        Health {
+            state: HealthState::Ok,
+            detail: String::from("ok"),
+        }
+    }
+}
+
+/// One TARGET. Implementations are cheap handles (an `Arc` inside) so `call` can move a clone
+/// into the returned future.
+pub trait Service: Send + Sync + 'static {
+    /// The TARGET this module answers (`BASE`, `PRINT`…).
+    fn target(&self) -> &'static str;
+    /// Its actions, normalised (upper case, no underscores), for CHECK and UNKNOWN_ACTION replies.
+    fn actions(&self) -> &'static [&'static str];
+    /// Handles one request. Work that must outlive the connection (a print job) is spawned by
+    /// the module itself; the returned future may be dropped if the client disconnects.
+    fn call(&self, request: Request, ctx: RequestContext) -> BoxFuture<Outcome>;
+    /// Current health; the default is "ok".
+    fn health(&self) -> Health {
+        Health::ok()
+    }
+}
+
+/// What a module may know about the connection a request came on.
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    pub connection_id: u64,
+    pub peer: SocketAddr,
+    pub origin: Option<String>,
+    pub tls: bool,
+    /// The connection presented the admin token.
+    pub admin: bool,
+    pub events: EventBus,
+    subscriptions: Subscriptions,
+}
+
+impl RequestContext {
+    pub fn new(
+        connection_id: u64,
+        peer: SocketAddr,
+        origin: Option<String>,
+        tls: bool,
+        admin: bool,
+        events: EventBus,
+        subscriptions: Subscriptions,
+    ) -> Self {
+        RequestContext {
+            connection_id,
+            peer,
+            origin,
+            tls,
+            admin,
+            events,
+            subscriptions,
+        }
+    }
+
+    /// Subscribes this connection to `topic`; events on it will carry `uuid` as MESSAGE_UUID.
+    pub fn subscribe(&self, topic: &str, uuid: &str) {
+        self.subscriptions.insert(topic, uuid);
+    }
+
+    /// Ends a subscription; returns whether there was one.
+    pub fn unsubscribe(&self, topic: &str) -> bool {
+        self.subscriptions.remove(topic)
+    }
+
+    /// The UUIDV4 this connection subscribed to `topic` with, if it did.
+    pub fn subscription_uuid(&self, topic: &str) -> Option<String> {
+        self.subscriptions.uuid_for(topic)
+    }
+
+    /// Sends an event to this connection only.
+    pub fn notify(&self, service: &str, uuid: &str, data: Value) {
+        self.events.publish(Event {
+            service: service.to_string(),
+            uuid: Value::String(uuid.to_string()),
+            audience: Audience::Connection(self.connection_id),
+            data,
+        });
+    }
+
+    /// Fails with UNAUTHORIZED unless the connection presented the admin token.
+    pub fn require_admin(&self) -> Result<(), Failure> {
+        if self.admin {
+            Ok(())
+        } else {
+            Err(Failure::new(
+                ErrorCode::Unauthorized,
+                "this action needs the admin token (connect with ?token=<ADMIN_TOKEN>)",
+            ))
+        }
+    }
+}
+
+/// A connection's topic subscriptions: topic → UUIDV4 of the request that subscribed.
+#[derive(Clone, Debug, Default)]
+pub struct Subscriptions {
+    inner: Arc<Mutex<HashMap<String, String>>>,
+}
+
+impl Subscriptions {
+    fn insert(&self, topic: &str, uuid: &str) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.insert(topic.to_string(), uuid.to_string());
+        }
+    }
+
+    fn remove(&self, topic: &str) -> bool {
+        self.inner
+            .lock()
+            .map(|mut m| m.remove(topic).is_some())
+            .unwrap_or(false)
+    }
+
+    fn uuid_for(&self, topic: &str) -> Option<String> {
+        self.inner.lock().ok().and_then(|m| m.get(topic).cloned())
+    }
+}
+
+/// TARGET → module.
+#[derive(Clone, Default)]
+pub struct Router {
+    services: Arc<BTreeMap<&'static str, Arc<dyn Service>>>,
+}
+
+impl Router {
+    pub fn new(services: Vec<Arc<dyn Service>>) -> Self {
+        let map = services.into_iter().map(|s| (s.target(), s)).collect();
+        Router {
+            services: Arc::new(map),
+        }
+    }
+
+    /// A non-owning handle, for modules that need to list their peers without a cycle.
+    pub fn downgrade(&self) -> std::sync::Weak<BTreeMap<&'static str, Arc<dyn Service>>> {
+        Arc::downgrade(&self.services)
+    }
+
+    /// The registered modules in TARGET order.
+    pub fn services(&self) -> impl Iterator<Item = &Arc<dyn Service>> {
+        self.services.values()
+    }
+
+    /// Routes a request to its module; an unknown TARGET fails with UNKNOWN_TARGET naming the
+    /// enabled ones.
+    pub fn dispatch(&self, request: Request, ctx: RequestContext) -> BoxFuture<Outcome> {
+        match self.services.get(request.target.as_str()) {
+            Some(service) => service.call(request, ctx),
+            None => {
+                let known: Vec<&str> = self.services.keys().copied().collect();
+                let failure = Failure::new(
+                    ErrorCode::UnknownTarget,
+                    format!(
+                        "no module answers TARGET {:?} (enabled: {})",
+                        request.target,
+                        known.join(", ")
+                    ),
+                )
+                .with_details(serde_json::json!({ "TARGETS": known }));
+                Box::pin(std::future::ready(Err(failure)))
+            }
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! One client connection: sniff TLS or plain, handshake (admission by Origin and token), then
+//! serve requests concurrently and forward the events this connection asked for.
+//!
+//! Requests on one socket run side by side (a slow print does not hold up a PING); replies go out
+//! as they complete, in any order. When a bad message arrives the connection answers FAILURE and
+//! stays open. This file does not know any TARGET.
+
+use super::security::{token_from, Admission};
+use super::Shared;
+use crate::events::{Audience, Event};
+use crate::protocol::{encode_event, encode_reply, parse_request, ErrorCode, Failure};
+use crate::router::{Outcome, RequestContext, Subscriptions};
+use futures_util::stream::FuturesUnordered;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::timeout_at;
+use tokio_tungstenite::tungstenite::handshake::server::{
+    ErrorResponse, Request as HttpRequest, Response,
+};
+use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+/// First byte of a TLS record carrying a handshake (the ClientHello).
+const TLS_HANDSHAKE: u8 = 0x16;
+/// Bytes read from the socket per call; small so 1,000 idle connections stay cheap.
+const READ_BUFFER: usize = 16 * 1024;
+
+/// A finished request: who answers, the UUID to echo, the outcome and when it started.
+type Done = (String, String, Value, Outcome, Instant);
+type InFlight = Pin<Box<dyn Future<Output = Done> + Send>>;
+
+/// Serves one accepted socket until it closes or the service shuts down.
+pub(super) async fn serve(stream: TcpStream, peer: SocketAddr, id: u64, shared: Arc<Shared>) {
+    let deadline = tokio::time::Instant::now() + shared.info.config.handshake_timeout;
+    let mut first = [0u8; 1];
+    let sniffed = tokio::select! {
+        _ = shared.shutdown.cancelled() => return,
+        r = timeout_at(deadline, stream.peek(&mut first)) => r,
+    };
+    match sniffed {
+        Ok(Ok(n)) if n > 0 => {}
+        Ok(Ok(_)) => return,
+        Ok(Err(e)) => {
+            return tracing::debug!(%peer, error = %e, "socket error before the handshake")
+        }
+        Err(_) => return tracing::debug!(%peer, "no data before the handshake timeout"),
+    }
+    if first[0] == TLS_HANDSHAKE {
+        let accepted = tokio::select! {
+            _ = shared.shutdown.cancelled() => return,
+            r = timeout_at(deadline, shared.tls.accept(stream)) => r,
+        };
+        match accepted {
+            Ok(Ok(tls)) => handshake(tls, peer, id, true, deadline, shared).await,
+            Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+        }
+    } else {
+        handshake(stream, peer, id, false, deadline, shared).await
+    }
+}
+
+async fn handshake<S>(
+    stream: S,
+    peer: SocketAddr,
+    id: u64,
+    tls: bool,
+    deadline: tokio::time::Instant,
+    shared: Arc<Shared>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let mut admitted: Option<(Admission, Option<String>)> = None;
+    let policy = &shared.policy;
+    let callback = |req: &HttpRequest, resp: Response| -> Result<Response, ErrorResponse> {
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap_or("<not text>"))
+        };
+        let origin = header("origin");
+        let token = token_from(header("authorization"), req.uri().query());
+        match policy.admit(origin, peer, token.as_deref()) {
+            Ok(admission) => {
+                admitted = Some((admission, origin.map(str::to_string)));
+                Ok(resp)
+            }
+            Err(refusal) => {
+                tracing::warn!(%peer, origin = origin.unwrap_or("-"), "connection refused: {}", refusal.reason());
+                let mut denied = ErrorResponse::new(Some(refusal.reason()));
+                *denied.status_mut() =
+                    StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::FORBIDDEN);
+                Err(denied)
+            }
+        }
+    };
+    let max = shared.info.config.max_frame_bytes;
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .max_message_size(Some(max))
+        .max_frame_size(Some(max));
+    let ws = match timeout_at(
+        deadline,
+        tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(config)),
+    )
+    .await
+    {
+        Ok(Ok(ws)) => ws,
+        Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "WebSocket handshake failed"),
+        Err(_) => return tracing::debug!(%peer, "WebSocket handshake timed out"),
+    };
+    let Some((admission, origin)) = admitted else {
+        return;
+    };
+    let stats = &shared.info.stats;
+    stats.connection_opened();
+    tracing::debug!(%peer, id, tls, origin = origin.as_deref().unwrap_or("-"), "client connected");
+    let subscriptions = Subscriptions::default();
+    let ctx = RequestContext::new(
+        id,
+        peer,
+        origin,
+        tls,
+        admission.admin,
+        shared.info.events.clone(),
+        subscriptions,
+    );
+    serve_messages(ws, ctx, &shared).await;
+    stats.connection_closed();
+    tracing::debug!(%peer, id, "client disconnected");
+}
+
+async fn serve_messages<S>(
+    ws: tokio_tungstenite::WebSocketStream<S>,
+    ctx: RequestContext,
+    shared: &Shared,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let (mut sink, mut stream) = ws.split();
+    let mut events = shared.info.events.subscribe();
+    let mut events_open = true;
+    let mut in_flight: FuturesUnordered<InFlight> = FuturesUnordered::new();
+    let max_in_flight = shared.info.config.max_in_flight;
+    let grace = tokio::time::sleep(Duration::from_secs(86_400 * 365));
+    tokio::pin!(grace);
+    let mut draining = false;
+    let mut close = CloseFrame {
+        code: CloseCode::Normal,
+        reason: "".into(),
+    };
+    loop {
+        if draining && in_flight.is_empty() {
+            break;
+        }
+        let outgoing = tokio::select! {
+            biased;
+            Some(done) = in_flight.next(), if !in_flight.is_empty() => Some(finish(done, shared)),
+            _ = shared.shutdown.cancelled(), if !draining => {
+                draining = true;
+                close = CloseFrame { code: CloseCode::Away, reason: "service stopping".into() };
+                grace.as_mut().reset(tokio::time::Instant::now() + shared.info.config.shutdown_grace);
+                None
+            }
+            _ = &mut grace, if draining => {
+                tracing::warn!(id = ctx.connection_id, pending = in_flight.len(), "requests still running after the shutdown grace period");
+                break;
+            }
+            msg = stream.next(), if !draining && in_flight.len() < max_in_flight => match msg {
+                None | Some(Ok(Message::Close(_))) => break,
+                Some(Ok(Message::Text(text))) => accept_text(text.as_str(), &ctx, shared, &mut in_flight),
+                Some(Ok(Message::Binary(_))) => Some(refuse(Failure::new(
+                    ErrorCode::BinaryNotSupported,
+                    "binary frames are not supported: send each request as a JSON text frame",
+                ))),
+                Some(Ok(_)) => None,
+                Some(Err(WsError::Capacity(e))) => {
+                    tracing::warn!(id = ctx.connection_id, error = %e, "frame over MAX_FRAME_BYTES; closing");
+                    let text = refuse(Failure::new(
+                        ErrorCode::FrameTooLarge,
+                        format!("message larger than {} bytes (MAX_FRAME_BYTES): {e}", shared.info.config.max_frame_bytes),
+                    ));
+                    let _ = sink.send(Message::text(text)).await;
+                    close = CloseFrame { code: CloseCode::Size, reason: "message too large".into() };
+                    break;
+                }
+                Some(Err(e)) => {
+                    tracing::debug!(id = ctx.connection_id, error = %e, "connection error");
+                    return;
+                }
+            },
+            ev = events.recv(), if events_open => match ev {
+                Ok(ev) => event_text(&ev, &ctx),
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(id = ctx.connection_id, lost = n, "client too slow for events; some were dropped");
+                    None
+                }
+                Err(RecvError::Closed) => {
+                    events_open = false;
+                    None
+                }
+            },
+        };
+        if let Some(text) = outgoing {
+            if sink.send(Message::text(text)).await.is_err() {
+                return;
+            }
+        }
+    }
+    let _ = tokio::time::timeout(
+        Duration::from_secs(1),
+        sink.send(Message::Close(Some(close))),
+    )
+    .await;
+}
+
+/// Parses one text frame: a bad one is answered at once; a good one starts running.
+fn accept_text(
+    text: &str,
+    ctx: &RequestContext,
+    shared: &Shared,
+    in_flight: &mut FuturesUnordered<InFlight>,
+) -> Option<String> {
+    let started = Instant::now();
+    match parse_request(text) {
+        Ok(request) => {
+            let service = request.target.clone();
+            let uuid = request.uuid.clone();
+            let action = request.action.clone();
+            let work = shared.router.dispatch(request, ctx.clone());
+            in_flight.push(Box::pin(async move {
+                (service, action, Value::String(uuid), work.await, started)
+            }));
+            None
+        }
+        Err(bad) => {
+            shared.info.stats.request_done(false);
+            shared
+                .info
+                .record_failure(bad.target.as_deref().unwrap_or("-"), "-", &bad.failure);
+            Some(encode_reply(
+                bad.target.as_deref().unwrap_or("BASE"),
+                &bad.uuid,
+                &Err(bad.failure),
+            ))
+        }
+    }
+}
+
+/// Turns a finished request into its reply text, counting it.
+fn finish((service, action, uuid, outcome, started): Done, shared: &Shared) -> String {
+    shared.info.stats.request_done(outcome.is_ok());
+    if let Err(failure) = &outcome {
+        tracing::debug!(service, action, %failure, elapsed_us = started.elapsed().as_micros() as u64, "request failed");
+        shared.info.record_failure(&service, &action, failure);
+    }
+    encode_reply(&service, &uuid, &outcome)
+}
+
+/// A FAILURE for a frame that is not a request at all (no UUID to echo).
+fn refuse(failure: Failure) -> String {
+    encode_reply("BASE", &Value::Null, &Err(failure))
+}
+
+/// The text to send for an event, if this connection is in its audience.
+fn event_text(ev: &Event, ctx: &RequestContext) -> Option<String> {
+    match &ev.audience {
+        Audience::All => Some(encode_event(&ev.service, &ev.uuid, &ev.data)),
+        Audience::Connection(id) if *id == ctx.connection_id => {
+            Some(encode_event(&ev.service, &ev.uuid, &ev.data))
+        }
+        Audience::Topic(topic) => ctx
+            .subscription_uuid(topic)
+            .map(|uuid| encode_event(&ev.service, &Value::String(uuid), &ev.data)),
+        Audience::Connection(_) | Audience::Internal => None,
+    }
+}

@@ -1,0 +1,97 @@
+//! The listener: one port for TLS and plain WebSocket, a cap on connections, accept errors backed
+//! off, and graceful shutdown through one cancellation token and one task tracker.
+//!
+//! Each accepted socket gets its own task, which sniffs the first byte, does the TLS and WebSocket
+//! handshakes under a timeout and then serves requests (`connection.rs`), so a slow client never
+//! stalls accept. This file does not parse messages.
+
+mod connection;
+pub mod security;
+pub mod tls;
+pub mod tokens;
+
+use crate::engine::EngineInfo;
+use crate::router::Router;
+use security::AccessPolicy;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Everything a connection task needs, shared by all of them.
+pub struct Shared {
+    pub router: Router,
+    pub info: Arc<EngineInfo>,
+    pub policy: AccessPolicy,
+    pub tls: TlsAcceptor,
+    pub shutdown: CancellationToken,
+    pub tracker: TaskTracker,
+    next_id: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(
+        router: Router,
+        info: Arc<EngineInfo>,
+        policy: AccessPolicy,
+        tls: TlsAcceptor,
+        shutdown: CancellationToken,
+        tracker: TaskTracker,
+    ) -> Self {
+        Shared {
+            router,
+            info,
+            policy,
+            tls,
+            shutdown,
+            tracker,
+            next_id: AtomicU64::new(1),
+        }
+    }
+}
+
+/// Accepts connections until `shared.shutdown` is cancelled. Connections over MAX_CONNECTIONS
+/// are closed at once (the client sees a closed socket and can retry) rather than queued.
+pub async fn run(listener: TcpListener, shared: Arc<Shared>) {
+    let limit = Arc::new(Semaphore::new(shared.info.config.max_connections));
+    let mut backoff = Duration::from_millis(5);
+    loop {
+        let accepted = tokio::select! {
+            _ = shared.shutdown.cancelled() => break,
+            r = listener.accept() => r,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => {
+                backoff = Duration::from_millis(5);
+                pair
+            }
+            Err(e) => {
+                // EMFILE, ENOBUFS, a reset before accept: wait a little instead of spinning.
+                tracing::warn!(error = %e, "accept failed; retrying in {backoff:?}");
+                tokio::select! {
+                    _ = shared.shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+                continue;
+            }
+        };
+        let Ok(permit) = limit.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, max = shared.info.config.max_connections, "connection refused: MAX_CONNECTIONS reached");
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let task_shared = shared.clone();
+        shared.tracker.spawn(async move {
+            connection::serve(stream, peer, id, task_shared).await;
+            drop(permit);
+        });
+    }
+    tracing::info!("listener stopped accepting connections");
+}

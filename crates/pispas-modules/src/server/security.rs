@@ -1,0 +1,351 @@
+//! Who may connect: the Origin allowlist for browsers, loopback for native clients, and tokens for
+//! LAN clients and administrative actions.
+//!
+//! Decided once, at the WebSocket handshake, from the `Origin` header, the peer address and a token
+//! (`Authorization: Bearer <t>` or `?token=<t>` in the URL, since browsers cannot set headers on a
+//! WebSocket). The Host header is deliberately ignored (DNS rebinding makes it meaningless).
+
+use std::net::SocketAddr;
+
+/// One entry of `ALLOWED_ORIGINS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OriginPattern {
+    /// `*`: any origin (development only; logged loudly at startup).
+    Any,
+    /// `scheme://host[:port]`, compared case-insensitively.
+    Exact(String),
+    /// `scheme://*.domain[:port]`: any subdomain (at least one label) of `domain`.
+    Subdomains {
+        scheme: String,
+        suffix: String,
+        port: Option<String>,
+    },
+}
+
+impl OriginPattern {
+    /// Parses an entry; fails with a reason when it is not `scheme://host[:port]`, `*` or a
+    /// `scheme://*.domain` wildcard.
+    pub fn parse(raw: &str) -> Result<OriginPattern, &'static str> {
+        let raw = raw.trim().trim_end_matches('/').to_ascii_lowercase();
+        if raw == "*" {
+            return Ok(OriginPattern::Any);
+        }
+        let (scheme, rest) = raw
+            .split_once("://")
+            .ok_or("must look like https://host[:port]")?;
+        if scheme.is_empty()
+            || !scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        {
+            return Err("has no valid scheme (https://…)");
+        }
+        if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+            return Err("must be an origin only: scheme://host[:port], no path");
+        }
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || rest.starts_with('[') => {
+                if p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()) {
+                    return Err("has an invalid port");
+                }
+                (h.to_string(), Some(p.to_string()))
+            }
+            _ => (rest.to_string(), None),
+        };
+        if let Some(suffix) = host.strip_prefix("*.") {
+            if suffix.is_empty() || suffix.contains('*') {
+                return Err("a wildcard must be followed by a domain (https://*.example.com)");
+            }
+            return Ok(OriginPattern::Subdomains {
+                scheme: scheme.to_string(),
+                suffix: suffix.to_string(),
+                port,
+            });
+        }
+        if host.contains('*') {
+            return Err("a wildcard is only allowed as the first label (https://*.example.com)");
+        }
+        Ok(OriginPattern::Exact(raw))
+    }
+
+    /// Whether a browser's `Origin` header value matches.
+    pub fn matches(&self, origin: &str) -> bool {
+        let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+        match self {
+            OriginPattern::Any => true,
+            OriginPattern::Exact(o) => *o == origin,
+            OriginPattern::Subdomains {
+                scheme,
+                suffix,
+                port,
+            } => {
+                let Some((s, rest)) = origin.split_once("://") else {
+                    return false;
+                };
+                let (host, p) = match rest.rsplit_once(':') {
+                    Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => (h, Some(p)),
+                    _ => (rest, None),
+                };
+                let label_ok = host
+                    .strip_suffix(suffix.as_str())
+                    .and_then(|head| head.strip_suffix('.'))
+                    .is_some_and(|head| !head.is_empty());
+                s == scheme && label_ok && p == port.as_deref()
+            }
+        }
+    }
+}
+
+/// Why a handshake was refused, mapped to an HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// 403: a browser page from an origin not in ALLOWED_ORIGINS.
+    OriginNotAllowed(String),
+    /// 401: a LAN client without a valid token.
+    TokenRequired,
+}
+
+impl Refusal {
+    pub fn status(&self) -> u16 {
+        match self {
+            Refusal::OriginNotAllowed(_) => 403,
+            Refusal::TokenRequired => 401,
+        }
+    }
+
+    pub fn reason(&self) -> String {
+        match self {
+            Refusal::OriginNotAllowed(o) => format!("origin {o} is not in ALLOWED_ORIGINS"),
+            Refusal::TokenRequired => {
+                "clients from the network must present a token (?token=…)".into()
+            }
+        }
+    }
+}
+
+/// What an admitted client may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admission {
+    /// It presented the admin token.
+    pub admin: bool,
+}
+
+/// The admission rules, built once from the configuration.
+#[derive(Debug, Clone)]
+pub struct AccessPolicy {
+    origins: Vec<OriginPattern>,
+    admin_token: String,
+    lan_token: Option<String>,
+}
+
+impl AccessPolicy {
+    /// Builds the policy; entries of `origins` were validated by the configuration already, and
+    /// any that do not parse are skipped.
+    pub fn new(origins: &[String], admin_token: String, lan_token: Option<String>) -> Self {
+        let origins = origins
+            .iter()
+            .filter_map(|o| OriginPattern::parse(o).ok())
+            .collect();
+        AccessPolicy {
+            origins,
+            admin_token,
+            lan_token,
+        }
+    }
+
+    /// Extra origins allowed besides the configured ones (the engine's own pages).
+    pub fn allow_origin(&mut self, origin: &str) {
+        if let Ok(p) = OriginPattern::parse(origin) {
+            self.origins.push(p);
+        }
+    }
+
+    /// Decides on one handshake.
+    ///
+    /// A disallowed Origin is refused whatever the token; a non-loopback peer needs the LAN or the
+    /// admin token; a loopback peer without an Origin is a native client and is admitted.
+    pub fn admit(
+        &self,
+        origin: Option<&str>,
+        peer: SocketAddr,
+        token: Option<&str>,
+    ) -> Result<Admission, Refusal> {
+        let admin = token.is_some_and(|t| constant_time_eq(t, &self.admin_token));
+        let lan = admin
+            || matches!((token, &self.lan_token), (Some(t), Some(l)) if constant_time_eq(t, l));
+        if let Some(o) = origin.filter(|o| !o.is_empty()) {
+            if !self.origins.iter().any(|p| p.matches(o)) {
+                return Err(Refusal::OriginNotAllowed(o.to_string()));
+            }
+        }
+        if !is_loopback(peer) && !lan {
+            return Err(Refusal::TokenRequired);
+        }
+        Ok(Admission { admin })
+    }
+}
+
+fn is_loopback(peer: SocketAddr) -> bool {
+    match peer {
+        SocketAddr::V4(a) => a.ip().is_loopback(),
+        SocketAddr::V6(a) => {
+            a.ip().is_loopback() || a.ip().to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
+}
+
+/// Compares without an early exit, so timing does not leak how much of a token was right.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The token of a handshake: `Authorization: Bearer <t>` or the `token` query parameter.
+pub fn token_from(authorization: Option<&str>, query: Option<&str>) -> Option<String> {
+    if let Some(t) = authorization.and_then(|h| h.strip_prefix("Bearer ")) {
+        return Some(t.trim().to_string());
+    }
+    query?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("token="))
+        .map(percent_decode)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ADMIN: &str = "admin-token-0123456789";
+
+    fn policy() -> AccessPolicy {
+        let origins = [
+            "https://app.unpispas.es".to_string(),
+            "https://*.unpispas.es".to_string(),
+        ];
+        AccessPolicy::new(&origins, ADMIN.into(), Some("lan-token-0123456789".into()))
+    }
+
+    fn local() -> SocketAddr {
+        "127.0.0.1:50000".parse().unwrap()
+    }
+
+    fn lan() -> SocketAddr {
+        "192.0.2.7:50000".parse().unwrap()
+    }
+
+    #[test]
+    fn the_pispas_origins_are_allowed_and_others_refused() {
+        let p = policy();
+        assert!(p
+            .admit(Some("https://app.unpispas.es"), local(), None)
+            .is_ok());
+        assert!(p
+            .admit(Some("https://tienda.unpispas.es"), local(), None)
+            .is_ok());
+        assert!(p
+            .admit(Some("https://a.b.unpispas.es"), local(), None)
+            .is_ok());
+        for bad in [
+            "https://evil.example",
+            "http://app.unpispas.es",
+            "https://unpispas.es.evil.example",
+            "https://evilunpispas.es",
+            "https://unpispas.es",
+            "https://app.unpispas.es:8443",
+            "null",
+        ] {
+            assert_eq!(
+                p.admit(Some(bad), local(), None).unwrap_err().status(),
+                403,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_native_client_on_loopback_needs_nothing() {
+        assert_eq!(
+            policy().admit(None, local(), None),
+            Ok(Admission { admin: false })
+        );
+        let v6: SocketAddr = "[::1]:1".parse().unwrap();
+        assert!(policy().admit(None, v6, None).is_ok());
+    }
+
+    #[test]
+    fn a_lan_client_needs_a_token() {
+        let p = policy();
+        assert_eq!(p.admit(None, lan(), None), Err(Refusal::TokenRequired));
+        assert_eq!(
+            p.admit(None, lan(), Some("wrong-token-0123456789")),
+            Err(Refusal::TokenRequired)
+        );
+        assert_eq!(
+            p.admit(None, lan(), Some("lan-token-0123456789")),
+            Ok(Admission { admin: false })
+        );
+        assert_eq!(
+            p.admit(None, lan(), Some(ADMIN)),
+            Ok(Admission { admin: true })
+        );
+    }
+
+    #[test]
+    fn a_token_does_not_excuse_a_bad_origin() {
+        assert!(policy()
+            .admit(Some("https://evil.example"), local(), Some(ADMIN))
+            .is_err());
+    }
+
+    #[test]
+    fn tokens_are_read_from_the_header_or_the_query() {
+        assert_eq!(token_from(Some("Bearer abc"), None).as_deref(), Some("abc"));
+        assert_eq!(
+            token_from(None, Some("x=1&token=a%2Bb")).as_deref(),
+            Some("a+b")
+        );
+        assert_eq!(token_from(None, Some("x=1")), None);
+    }
+
+    #[test]
+    fn malformed_patterns_are_refused() {
+        for bad in [
+            "app.unpispas.es",
+            "https://",
+            "https://a/b",
+            "https://a*.b",
+            "https://*.",
+        ] {
+            assert!(OriginPattern::parse(bad).is_err(), "{bad}");
+        }
+        assert!(OriginPattern::parse("http://localhost:4200")
+            .unwrap()
+            .matches("http://localhost:4200"));
+    }
+}

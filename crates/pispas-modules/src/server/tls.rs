@@ -1,0 +1,221 @@
+//! TLS material: the production certificate from `CERT_DIR`, or a self-signed one generated once
+//! for `localhost`, `127.0.0.1` and `local.unpispas.es` and kept in the data folder.
+//!
+//! Uses rustls with the ring provider (it cross-builds for Windows with mingw; aws-lc-rs does not
+//! here). It does not install the certificate in any trust store.
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio_rustls::TlsAcceptor;
+
+/// Names the generated certificate is valid for.
+pub const SELF_SIGNED_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "local.unpispas.es"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("{path}: {message}")]
+    Read { path: PathBuf, message: String },
+    #[error("cannot write the generated certificate to {path}: {message}")]
+    Write { path: PathBuf, message: String },
+    #[error(
+        "{dir} has {present} but not {missing}; put both cert.pem and key.pem there, or neither"
+    )]
+    HalfPair {
+        dir: PathBuf,
+        present: &'static str,
+        missing: &'static str,
+    },
+    #[error("cannot generate a self-signed certificate: {0}")]
+    Generate(String),
+    #[error("the certificate and key in {dir} were refused: {message}")]
+    Rejected { dir: PathBuf, message: String },
+}
+
+/// Where the certificate in use came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertSource {
+    /// `cert.pem` + `key.pem` from CERT_DIR.
+    Provided(PathBuf),
+    /// Generated self-signed, kept in this folder.
+    SelfSigned(PathBuf),
+}
+
+/// The acceptor plus what the status window and logs show about the certificate.
+#[derive(Clone)]
+pub struct TlsMaterial {
+    pub acceptor: TlsAcceptor,
+    pub source: CertSource,
+    /// The leaf certificate (tests trust exactly this one).
+    pub cert_der: CertificateDer<'static>,
+    /// SHA-256 of the leaf certificate, `AB:CD:…`.
+    pub fingerprint: String,
+}
+
+/// Loads `cert.pem`/`key.pem` from `cert_dir`, or else the self-signed pair under
+/// `<data_dir>/tls`, generating it on first use.
+///
+/// Fails when only one of the pair exists, when the files do not parse, or when the generated
+/// pair cannot be written.
+pub fn load_or_generate(cert_dir: &Path, data_dir: &Path) -> Result<TlsMaterial, TlsError> {
+    let (dir, source) = match (
+        cert_dir.join("cert.pem").exists(),
+        cert_dir.join("key.pem").exists(),
+    ) {
+        (true, true) => (
+            cert_dir.to_path_buf(),
+            CertSource::Provided(cert_dir.to_path_buf()),
+        ),
+        (true, false) => {
+            return Err(TlsError::HalfPair {
+                dir: cert_dir.into(),
+                present: "cert.pem",
+                missing: "key.pem",
+            })
+        }
+        (false, true) => {
+            return Err(TlsError::HalfPair {
+                dir: cert_dir.into(),
+                present: "key.pem",
+                missing: "cert.pem",
+            })
+        }
+        (false, false) => {
+            let dir = data_dir.join("tls");
+            if !dir.join("cert.pem").exists() || !dir.join("key.pem").exists() {
+                generate_self_signed(&dir)?;
+            }
+            (dir.clone(), CertSource::SelfSigned(dir))
+        }
+    };
+    let cert_path = dir.join("cert.pem");
+    let key_path = dir.join("key.pem");
+    let read_err = |path: &Path, e: &dyn std::fmt::Display| TlsError::Read {
+        path: path.into(),
+        message: e.to_string(),
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert_path)
+        .map_err(|e| read_err(&cert_path, &e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| read_err(&cert_path, &e))?;
+    let leaf = certs
+        .first()
+        .cloned()
+        .ok_or_else(|| read_err(&cert_path, &"no certificate in the file"))?;
+    let key = PrivateKeyDer::from_pem_file(&key_path).map_err(|e| read_err(&key_path, &e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| TlsError::Rejected {
+            dir: dir.clone(),
+            message: e.to_string(),
+        })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsMaterial {
+        acceptor: TlsAcceptor::from(Arc::new(config)),
+        source,
+        fingerprint: fingerprint(&leaf),
+        cert_der: leaf,
+    })
+}
+
+/// SHA-256 fingerprint as browsers show it.
+pub fn fingerprint(der: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, der);
+    digest
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn generate_self_signed(dir: &Path) -> Result<(), TlsError> {
+    let gen = |e: rcgen::Error| TlsError::Generate(e.to_string());
+    let names: Vec<String> = SELF_SIGNED_NAMES.iter().map(|s| s.to_string()).collect();
+    let mut params = rcgen::CertificateParams::new(names).map_err(gen)?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Pispas local service");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "Pispas");
+    let year = current_year();
+    params.not_before = rcgen::date_time_ymd(year - 1, 1, 1);
+    params.not_after = rcgen::date_time_ymd(year + 10, 1, 1);
+    let key = rcgen::KeyPair::generate().map_err(gen)?;
+    let cert = params.self_signed(&key).map_err(gen)?;
+    let werr = |path: &Path, e: std::io::Error| TlsError::Write {
+        path: path.into(),
+        message: e.to_string(),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| werr(dir, e))?;
+    let key_path = dir.join("key.pem");
+    write_private(&key_path, key.serialize_pem().as_bytes()).map_err(|e| werr(&key_path, e))?;
+    let cert_path = dir.join("cert.pem");
+    std::fs::write(&cert_path, cert.pem()).map_err(|e| werr(&cert_path, e))?;
+    tracing::info!(dir = %dir.display(), "generated a self-signed TLS certificate for {}", SELF_SIGNED_NAMES.join(", "));
+    Ok(())
+}
+
+fn current_year() -> i32 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    1970 + (secs / 31_556_952) as i32
+}
+
+/// Writes a private key readable by the owner only (on Unix; Windows inherits the profile ACL).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(path)?, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("pispas-tls-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn a_certificate_is_generated_once_and_then_reused() {
+        let data = tmp("gen");
+        let first = load_or_generate(&data.join("no-certs"), &data).unwrap();
+        assert_eq!(first.source, CertSource::SelfSigned(data.join("tls")));
+        let second = load_or_generate(&data.join("no-certs"), &data).unwrap();
+        assert_eq!(first.fingerprint, second.fingerprint);
+        assert_eq!(first.fingerprint.len(), 32 * 3 - 1);
+    }
+
+    #[test]
+    fn a_provided_pair_wins_over_the_generated_one() {
+        let data = tmp("provided");
+        let generated = load_or_generate(&data.join("none"), &data).unwrap();
+        let certs = data.join("certs");
+        std::fs::create_dir_all(&certs).unwrap();
+        generate_self_signed(&certs).unwrap();
+        let provided = load_or_generate(&certs, &data).unwrap();
+        assert_eq!(provided.source, CertSource::Provided(certs));
+        assert_ne!(provided.fingerprint, generated.fingerprint);
+    }
+
+    #[test]
+    fn half_a_pair_is_an_error_naming_the_missing_file() {
+        let data = tmp("half");
+        let certs = data.join("certs");
+        std::fs::create_dir_all(&certs).unwrap();
+        std::fs::write(certs.join("cert.pem"), "x").unwrap();
+        let err = load_or_generate(&certs, &data).err().unwrap();
+        assert!(err.to_string().contains("key.pem"), "{err}");
+    }
+}
