@@ -1,0 +1,11 @@
+//! Test and benchmark support: a protocol-level WebSocket client (plain or TLS, trusting exactly
+//! the engine's certificate) and launchers for an in-process engine or the real binary.
+//!
+//! The same client drives the Linux tests, the Windows exe under wine and the benchmarks, so a
+//! behaviour checked once is checked everywhere. Not shipped in the product.
+
+pub mod client;
+pub mod launch;
+
+pub use client::{request_text, Client};
+pub use launch::{free_port, start_engine, test_dir, BinaryServer, TestEngine};
