@@ -10,7 +10,9 @@ use std::time::Duration;
 async fn plain_and_tls_clients_are_served_on_the_same_port() {
     let server = start_engine("same-port", &[]).await;
     let mut plain = Client::plain(server.addr()).await.unwrap();
-    let mut tls = Client::tls(server.addr(), server.engine.cert_der()).await.unwrap();
+    let mut tls = Client::tls(server.addr(), server.engine.cert_der())
+        .await
+        .unwrap();
     let p = plain.call("BASE", "CHECK", json!({})).await.unwrap();
     let t = tls.call("BASE", "CHECK", json!({})).await.unwrap();
     assert_eq!(p["MESSAGE_EXEC"], "SUCCESS");
@@ -36,11 +38,18 @@ async fn check_lists_the_enabled_modules_and_unbuilt_ones_say_they_are_unavailab
     let server = start_engine("modules", &[("MODULES", "base,print,scale,rfid")]).await;
     let mut c = Client::plain(server.addr()).await.unwrap();
     let r = c.call("BASE", "CHECK", json!({})).await.unwrap();
-    let targets: Vec<&str> =
-        r["MESSAGE_DATA"]["MODULES"].as_array().unwrap().iter().map(|m| m["TARGET"].as_str().unwrap()).collect();
+    let targets: Vec<&str> = r["MESSAGE_DATA"]["MODULES"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["TARGET"].as_str().unwrap())
+        .collect();
     assert_eq!(targets, ["BASE", "PRINT", "RFID", "SCALE"]);
     let r = c.call("CACHE", "GET", json!({})).await.unwrap();
-    assert_eq!(r["MESSAGE_DATA"]["CODE"], "UNKNOWN_TARGET", "cache is not enabled");
+    assert_eq!(
+        r["MESSAGE_DATA"]["CODE"], "UNKNOWN_TARGET",
+        "cache is not enabled"
+    );
 }
 
 #[tokio::test]
@@ -74,10 +83,17 @@ async fn a_hundred_clients_with_a_hundred_requests_each_get_every_reply_matched(
 async fn a_slow_request_does_not_hold_up_a_ping_behind_it_on_the_same_socket() {
     let server = start_engine("slow", &[]).await;
     let mut c = Client::plain(server.addr()).await.unwrap();
-    let slow = c.send("BASE", "ECHO", json!({ "DELAY_MS": 3000, "DATA": "slow" })).await.unwrap();
+    let slow = c
+        .send("BASE", "ECHO", json!({ "DELAY_MS": 3000, "DATA": "slow" }))
+        .await
+        .unwrap();
     let ping = c.send("BASE", "PING", json!({})).await.unwrap();
     let first = c.next().await.unwrap();
-    assert_eq!(first["MESSAGE_UUID"], ping.as_str(), "the PING must overtake the slow request");
+    assert_eq!(
+        first["MESSAGE_UUID"],
+        ping.as_str(),
+        "the PING must overtake the slow request"
+    );
     let second = c.next().await.unwrap();
     assert_eq!(second["MESSAGE_UUID"], slow.as_str());
 }
@@ -85,44 +101,101 @@ async fn a_slow_request_does_not_hold_up_a_ping_behind_it_on_the_same_socket() {
 #[tokio::test]
 async fn an_allowed_origin_is_admitted_and_another_gets_403() {
     let server = start_engine("origin", &[]).await;
-    let ok = Client::connect(server.addr(), Connect { origin: Some("https://app.unpispas.es"), ..Default::default() }).await;
+    let ok = Client::connect(
+        server.addr(),
+        Connect {
+            origin: Some("https://app.unpispas.es"),
+            ..Default::default()
+        },
+    )
+    .await;
     assert!(ok.is_ok());
-    let sub = Client::connect(server.addr(), Connect { origin: Some("https://bar.unpispas.es"), ..Default::default() }).await;
+    let sub = Client::connect(
+        server.addr(),
+        Connect {
+            origin: Some("https://bar.unpispas.es"),
+            ..Default::default()
+        },
+    )
+    .await;
     assert!(sub.is_ok());
-    let denied =
-        Client::connect(server.addr(), Connect { origin: Some("https://evil.example"), ..Default::default() }).await;
+    let denied = Client::connect(
+        server.addr(),
+        Connect {
+            origin: Some("https://evil.example"),
+            ..Default::default()
+        },
+    )
+    .await;
     let err = denied.err().expect("refused").to_string();
     assert!(err.contains("403"), "{err}");
     // The refusal is per connection: the server still serves.
     let mut c = Client::plain(server.addr()).await.unwrap();
-    assert_eq!(c.call("BASE", "PING", json!({})).await.unwrap()["MESSAGE_DATA"], "PONG");
+    assert_eq!(
+        c.call("BASE", "PING", json!({})).await.unwrap()["MESSAGE_DATA"],
+        "PONG"
+    );
 }
 
 #[tokio::test]
 async fn a_configured_developer_origin_is_admitted_over_tls_too() {
-    let server = start_engine("dev-origin", &[("ALLOWED_ORIGINS", "http://localhost:4200")]).await;
-    let opts = Connect { origin: Some("http://localhost:4200"), tls_cert: Some(server.engine.cert_der()), ..Default::default() };
+    let server = start_engine(
+        "dev-origin",
+        &[("ALLOWED_ORIGINS", "http://localhost:4200")],
+    )
+    .await;
+    let opts = Connect {
+        origin: Some("http://localhost:4200"),
+        tls_cert: Some(server.engine.cert_der()),
+        ..Default::default()
+    };
     assert!(Client::connect(server.addr(), opts).await.is_ok());
-    let opts = Connect { origin: Some("https://app.unpispas.es"), ..Default::default() };
-    assert!(Client::connect(server.addr(), opts).await.is_err(), "defaults are replaced, not extended");
+    let opts = Connect {
+        origin: Some("https://app.unpispas.es"),
+        ..Default::default()
+    };
+    assert!(
+        Client::connect(server.addr(), opts).await.is_err(),
+        "defaults are replaced, not extended"
+    );
 }
 
 #[tokio::test]
 async fn the_admin_token_marks_the_connection_as_admin() {
     let server = start_engine("admin", &[]).await;
     let token = server.engine.admin_token().to_string();
-    let mut admin = Client::connect(server.addr(), Connect { token: Some(&token), ..Default::default() }).await.unwrap();
+    let mut admin = Client::connect(
+        server.addr(),
+        Connect {
+            token: Some(&token),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let r = admin.call("BASE", "CHECK", json!({})).await.unwrap();
     assert_eq!(r["MESSAGE_DATA"]["ADMIN"], true);
     let mut plain = Client::plain(server.addr()).await.unwrap();
-    assert_eq!(plain.call("BASE", "CHECK", json!({})).await.unwrap()["MESSAGE_DATA"]["ADMIN"], false);
-    assert!(std::fs::read_to_string(server.dir.join("admin_token")).unwrap().contains(&token));
+    assert_eq!(
+        plain.call("BASE", "CHECK", json!({})).await.unwrap()["MESSAGE_DATA"]["ADMIN"],
+        false
+    );
+    assert!(std::fs::read_to_string(server.dir.join("admin_token"))
+        .unwrap()
+        .contains(&token));
 }
 
 #[tokio::test]
 async fn config_is_returned_with_secrets_redacted() {
     let secret = "super-secret-admin-token-42";
-    let server = start_engine("config", &[("ADMIN_TOKEN", secret), ("PRINTER_RECEIPT", "tcp://127.0.0.1:9100")]).await;
+    let server = start_engine(
+        "config",
+        &[
+            ("ADMIN_TOKEN", secret),
+            ("PRINTER_RECEIPT", "tcp://127.0.0.1:9100"),
+        ],
+    )
+    .await;
     let mut c = Client::plain(server.addr()).await.unwrap();
     let r = c.call("BASE", "CONFIG", json!({})).await.unwrap();
     assert_eq!(r["MESSAGE_DATA"]["ADMIN_TOKEN"], "***");
@@ -145,7 +218,10 @@ async fn heartbeat_events_reach_subscribers_with_the_subscription_uuid() {
     let ping = other.call("BASE", "PING", json!({})).await.unwrap();
     assert_eq!(ping["MESSAGE_TYPE"], "RESPONSE");
     let stray = tokio::time::timeout(Duration::from_millis(1500), other.next()).await;
-    assert!(stray.is_err(), "no event for a client that did not subscribe: {stray:?}");
+    assert!(
+        stray.is_err(),
+        "no event for a client that did not subscribe: {stray:?}"
+    );
 }
 
 #[tokio::test]
@@ -163,14 +239,20 @@ async fn shutdown_lets_an_in_flight_request_finish_and_then_closes() {
     let server = start_engine("shutdown", &[("SHUTDOWN_GRACE_MS", "5000")]).await;
     let addr = server.addr();
     let mut c = Client::plain(addr).await.unwrap();
-    let slow = c.send("BASE", "ECHO", json!({ "DELAY_MS": 300, "DATA": "done" })).await.unwrap();
+    let slow = c
+        .send("BASE", "ECHO", json!({ "DELAY_MS": 300, "DATA": "done" }))
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     let stopping = tokio::spawn(server.engine.shutdown());
     let r = c.reply_to(&slow).await.unwrap();
     assert_eq!(r["MESSAGE_DATA"], "done");
     assert_eq!(c.closed().await.unwrap(), Some(1001), "going away");
     stopping.await.unwrap();
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "nothing listens after shutdown");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "nothing listens after shutdown"
+    );
 }
 
 #[tokio::test]
@@ -179,13 +261,30 @@ async fn a_lan_client_without_a_token_is_refused_and_with_one_is_admitted() {
         eprintln!("skipped: this machine has no non-loopback address");
         return;
     };
-    let server = start_engine("lan", &[("LOCAL_HOST", "0.0.0.0"), ("LAN_TOKEN", "lan-token-for-tests-1")]).await;
+    let server = start_engine(
+        "lan",
+        &[
+            ("LOCAL_HOST", "0.0.0.0"),
+            ("LAN_TOKEN", "lan-token-for-tests-1"),
+        ],
+    )
+    .await;
     let addr = std::net::SocketAddr::new(lan_ip, server.addr().port());
-    let err = Client::plain(addr).await.err().expect("refused").to_string();
+    let err = Client::plain(addr)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
     assert!(err.contains("401"), "{err}");
-    let opts = Connect { token: Some("lan-token-for-tests-1"), ..Default::default() };
+    let opts = Connect {
+        token: Some("lan-token-for-tests-1"),
+        ..Default::default()
+    };
     let mut c = Client::connect(addr, opts).await.unwrap();
-    assert_eq!(c.call("BASE", "PING", json!({})).await.unwrap()["MESSAGE_DATA"], "PONG");
+    assert_eq!(
+        c.call("BASE", "PING", json!({})).await.unwrap()["MESSAGE_DATA"],
+        "PONG"
+    );
 }
 
 /// This machine's own LAN address, found by asking the routing table (no packet is sent).

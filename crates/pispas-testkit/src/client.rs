@@ -33,7 +33,10 @@ static NEXT: AtomicU64 = AtomicU64::new(1);
 
 /// A fresh request id (unique within the process).
 pub fn next_uuid() -> String {
-    format!("00000000-0000-4000-8000-{:012x}", NEXT.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "00000000-0000-4000-8000-{:012x}",
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// The text of a request with extra top-level fields.
@@ -62,25 +65,44 @@ impl Client {
 
     /// Connects with TLS trusting exactly `cert_der`, no Origin.
     pub async fn tls(addr: SocketAddr, cert_der: &[u8]) -> anyhow::Result<Client> {
-        Client::connect(addr, Connect { tls_cert: Some(cert_der), ..Default::default() }).await
+        Client::connect(
+            addr,
+            Connect {
+                tls_cert: Some(cert_der),
+                ..Default::default()
+            },
+        )
+        .await
     }
 
     /// Connects with options; fails with the HTTP status in the message when refused.
     pub async fn connect(addr: SocketAddr, opts: Connect<'_>) -> anyhow::Result<Client> {
-        let tcp = TcpStream::connect(addr).await.with_context(|| format!("connect {addr}"))?;
+        let tcp = TcpStream::connect(addr)
+            .await
+            .with_context(|| format!("connect {addr}"))?;
         tcp.set_nodelay(true)?;
         let scheme = if opts.tls_cert.is_some() { "wss" } else { "ws" };
-        let query = opts.token.map(|t| format!("?token={t}")).unwrap_or_default();
-        let mut req = format!("{scheme}://localhost:{}/{query}", addr.port()).into_client_request()?;
+        let query = opts
+            .token
+            .map(|t| format!("?token={t}"))
+            .unwrap_or_default();
+        let mut req =
+            format!("{scheme}://localhost:{}/{query}", addr.port()).into_client_request()?;
         if let Some(origin) = opts.origin {
-            req.headers_mut().insert("Origin", HeaderValue::from_str(origin)?);
+            req.headers_mut()
+                .insert("Origin", HeaderValue::from_str(origin)?);
         }
         let io: Box<dyn Io> = match opts.tls_cert {
             Some(der) => Box::new(tls_connect(tcp, der).await?),
             None => Box::new(tcp),
         };
-        let (ws, _) = tokio_tungstenite::client_async(req, io).await.map_err(|e| anyhow!("handshake: {e}"))?;
-        Ok(Client { ws, backlog: VecDeque::new() })
+        let (ws, _) = tokio_tungstenite::client_async(req, io)
+            .await
+            .map_err(|e| anyhow!("handshake: {e}"))?;
+        Ok(Client {
+            ws,
+            backlog: VecDeque::new(),
+        })
     }
 
     /// Sends raw text (valid request or not).
@@ -96,14 +118,25 @@ impl Client {
     }
 
     /// Sends a request and returns its UUID without waiting.
-    pub async fn send(&mut self, target: &str, action: &str, extra: Value) -> anyhow::Result<String> {
+    pub async fn send(
+        &mut self,
+        target: &str,
+        action: &str,
+        extra: Value,
+    ) -> anyhow::Result<String> {
         let uuid = next_uuid();
-        self.send_text(request_text(&uuid, target, action, extra)).await?;
+        self.send_text(request_text(&uuid, target, action, extra))
+            .await?;
         Ok(uuid)
     }
 
     /// Sends a request and waits for its reply.
-    pub async fn call(&mut self, target: &str, action: &str, extra: Value) -> anyhow::Result<Value> {
+    pub async fn call(
+        &mut self,
+        target: &str,
+        action: &str,
+        extra: Value,
+    ) -> anyhow::Result<Value> {
         let uuid = self.send(target, action, extra).await?;
         self.reply_to(&uuid).await
     }
@@ -118,7 +151,8 @@ impl Client {
 
     /// Waits for the RESPONSE whose MESSAGE_UUID is `uuid`; other messages are kept.
     pub async fn reply_to(&mut self, uuid: &str) -> anyhow::Result<Value> {
-        self.wait_for(|v| v["MESSAGE_TYPE"] == "RESPONSE" && v["MESSAGE_UUID"] == uuid).await
+        self.wait_for(|v| v["MESSAGE_TYPE"] == "RESPONSE" && v["MESSAGE_UUID"] == uuid)
+            .await
     }
 
     /// Waits for the first message matching `pred`; the others are kept for later.
@@ -138,7 +172,9 @@ impl Client {
     /// Reads the next text message from the socket, failing on close or after [`WAIT`].
     async fn read(&mut self) -> anyhow::Result<Value> {
         loop {
-            let msg = tokio::time::timeout(WAIT, self.ws.next()).await.context("no message in time")?;
+            let msg = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .context("no message in time")?;
             match msg {
                 Some(Ok(Message::Text(t))) => return Ok(serde_json::from_str(t.as_str())?),
                 Some(Ok(Message::Close(frame))) => bail!("closed by server: {frame:?}"),
@@ -152,7 +188,10 @@ impl Client {
     /// Reads until the server closes, returning the close code (None when the socket just ended).
     pub async fn closed(&mut self) -> anyhow::Result<Option<u16>> {
         loop {
-            match tokio::time::timeout(WAIT, self.ws.next()).await.context("not closed in time")? {
+            match tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .context("not closed in time")?
+            {
                 Some(Ok(Message::Close(frame))) => return Ok(frame.map(|f| u16::from(f.code))),
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return Ok(None),
@@ -166,7 +205,10 @@ impl Client {
     }
 }
 
-async fn tls_connect(tcp: TcpStream, der: &[u8]) -> anyhow::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+async fn tls_connect(
+    tcp: TcpStream,
+    der: &[u8],
+) -> anyhow::Result<tokio_rustls::client::TlsStream<TcpStream>> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(rustls_pki_types::CertificateDer::from(der.to_vec()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());

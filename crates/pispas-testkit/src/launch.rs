@@ -40,14 +40,20 @@ pub async fn start_engine(name: &str, overrides: &[(&str, &str)]) -> TestEngine 
     for (k, v) in overrides {
         values.insert(k.to_string(), v.to_string());
     }
-    let config = ConfigEnv::from_values(values, &dir.join(".env")).unwrap_or_else(|e| panic!("config: {e}"));
-    let engine = Engine::start(config).await.unwrap_or_else(|e| panic!("engine: {e}"));
+    let config =
+        ConfigEnv::from_values(values, &dir.join(".env")).unwrap_or_else(|e| panic!("config: {e}"));
+    let engine = Engine::start(config)
+        .await
+        .unwrap_or_else(|e| panic!("engine: {e}"));
     TestEngine { engine, dir }
 }
 
 /// A port that was free a moment ago.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
 }
 
 /// The real binary, started as a child process; killed on drop.
@@ -63,7 +69,10 @@ impl BinaryServer {
     pub fn start(program: &Path, name: &str, env: &[(&str, &str)]) -> anyhow::Result<BinaryServer> {
         let data_dir = test_dir(name);
         let port = free_port();
-        let mut cmd = match std::env::var("PISPAS_SMOKE_CMD").ok().filter(|s| !s.is_empty()) {
+        let mut cmd = match std::env::var("PISPAS_SMOKE_CMD")
+            .ok()
+            .filter(|s| !s.is_empty())
+        {
             Some(wrapper) => {
                 let mut parts = wrapper.split_whitespace();
                 let mut c = Command::new(parts.next().unwrap_or("wine"));
@@ -97,7 +106,11 @@ impl BinaryServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Ok(BinaryServer { child, addr, data_dir })
+        Ok(BinaryServer {
+            child,
+            addr,
+            data_dir,
+        })
     }
 
     /// The certificate the binary generated (PEM → DER), for TLS clients.
