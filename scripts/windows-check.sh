@@ -46,7 +46,7 @@ STUB_SRC_DIR="$SCRIPT_DIR/wine"
 GNU_TARGET=x86_64-pc-windows-gnu
 MSVC_TARGET=x86_64-pc-windows-msvc
 # Keep identical for check, clippy, test and build, or std is rebuilt.
-BUILD_STD=(-Zbuild-std=std,panic_abort,test)
+BUILD_STD=("-Zbuild-std=std,panic_abort,test")
 
 DEB_RUSTC=/usr/bin/rustc
 DEB_RUSTDOC=/usr/bin/rustdoc
@@ -57,8 +57,9 @@ MINGW_GCC=x86_64-w64-mingw32-gcc
 WINE=/usr/lib/wine/wine64
 WINESERVER=/usr/lib/wine/wineserver
 
-log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
-die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+if [[ -t 2 ]]; then C_LOG=$'\033[1;34m' C_ERR=$'\033[1;31m' C_OFF=$'\033[0m'; else C_LOG='' C_ERR='' C_OFF=''; fi
+log() { printf '%s==>%s %s\n' "$C_LOG" "$C_OFF" "$*" >&2; }
+die() { printf '%serror:%s %s\n' "$C_ERR" "$C_OFF" "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- arguments
 ALL_PHASES=(deps lint msvc wine test build)
@@ -81,7 +82,11 @@ want test && PHASES+=(wine)
 ORDERED=()
 for p in "${ALL_PHASES[@]}"; do want "$p" && ORDERED+=("$p"); done
 PHASES=("${ORDERED[@]}")
-((${#TEST_ARGS[@]})) || TEST_ARGS=(--workspace)
+if ((${#TEST_ARGS[@]})); then
+    want test || { echo "cargo test arguments given (${TEST_ARGS[*]}) but no test phase selected" >&2; exit 2; }
+else
+    TEST_ARGS=(--workspace)
+fi
 
 [[ -f $WORKSPACE_DIR/Cargo.toml ]] || die "no Cargo.toml in WORKSPACE_DIR=$WORKSPACE_DIR"
 LOCKED=()
@@ -89,24 +94,30 @@ LOCKED=()
 
 # ---------------------------------------------------------------- timing
 TIMINGS=()
+CUR_PHASE='' CUR_T0=0
 now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 fmt_ms() { printf '%d.%01ds' $(($1 / 1000)) $(($1 % 1000 / 100)); }
 run_phase() {
-    local name=$1 t0 ms
+    local name=$1 ms
     shift
     log "phase $name"
-    t0=$(now_ms)
+    CUR_PHASE=$name CUR_T0=$(now_ms)
     "$@"
-    ms=$(($(now_ms) - t0))
+    ms=$(($(now_ms) - CUR_T0))
     TIMINGS+=("$(printf '%-6s %9s' "$name" "$(fmt_ms "$ms")")")
     log "phase $name done in $(fmt_ms "$ms")"
+    CUR_PHASE=''
 }
-print_timings() {
-    ((${#TIMINGS[@]})) || return 0
-    log "timings:"
-    printf '    %s\n' "${TIMINGS[@]}" >&2
+on_exit() {
+    local rc=$?
+    [[ -n $CUR_PHASE ]] && TIMINGS+=("$(printf '%-6s %9s  FAILED (exit %d)' "$CUR_PHASE" "$(fmt_ms $(($(now_ms) - CUR_T0)))" "$rc")")
+    if ((${#TIMINGS[@]})); then
+        log "timings:"
+        printf '    %s\n' "${TIMINGS[@]}" >&2
+    fi
+    return "$rc"
 }
-trap print_timings EXIT
+trap on_exit EXIT
 
 # ---------------------------------------------------------------- deps
 APT_UPDATED=0
@@ -182,9 +193,10 @@ debcargo() {
         cd "$WORKSPACE_DIR"
         export RUSTC="$DEB_RUSTC" RUSTDOC="$DEB_RUSTDOC" RUSTC_BOOTSTRAP=1
         export CARGO="$DEB_CARGO" CARGO_TARGET_DIR="$WIN_TARGET_DIR"
-        export CC_x86_64_pc_windows_gnu="$MINGW_GCC" CXX_x86_64_pc_windows_gnu=x86_64-w64-mingw32-g++
-        export AR_x86_64_pc_windows_gnu=x86_64-w64-mingw32-ar
-        export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER="$MINGW_GCC"
+        # Deliberately NOT set: CC_/AR_/linker for the gnu target. rustc and cc-rs already
+        # default to x86_64-w64-mingw32-*, and e.g. CARGO_TARGET_..._LINKER adds `-C linker=`
+        # to every unit (std included), so a developer running the plain cargo command by
+        # hand would rebuild everything.
         unset RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER
         local sub=$1
         shift
@@ -218,7 +230,10 @@ wine_env() {
 
 phase_wine() {
     wine_env
-    mkdir -p "$(dirname "$WINEPREFIX")"
+    mkdir -p "$WIN_TARGET_DIR"
+    # Serialise prefix creation between concurrent runs on the same target dir.
+    exec 9>"$WIN_TARGET_DIR/.wineprefix.lock"
+    flock 9
     if [[ ! -f $WINEPREFIX/system.reg || ! -d $WINEPREFIX/drive_c/windows/system32 ]]; then
         log "creating wine prefix $WINEPREFIX"
         "$WINE" wineboot -i >/dev/null 2>&1 || true
@@ -239,15 +254,16 @@ phase_wine() {
         log "installing stub into $dst"
         cp -f "$out" "$dst"
     fi
+    exec 9>&-
 }
 
 phase_test() {
     wine_env
     export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE"
-    # One persistent wineserver for all test binaries instead of one per binary; stopped on exit.
-    "$WINESERVER" -p
     local rc=0
     debcargo test "${LOCKED[@]}" "${BUILD_STD[@]}" --target "$GNU_TARGET" "${TEST_ARGS[@]}" || rc=$?
+    # wineserver would linger ~3 s after the last test exe; stop this prefix's server now so
+    # CI steps end cleanly (only affects $WINEPREFIX).
     "$WINESERVER" -k 2>/dev/null || true
     return "$rc"
 }

@@ -6,12 +6,13 @@
 
 use crate::config::ConfigEnv;
 use crate::events::EventBus;
-use crate::modules::{self, base, ModuleKind};
+use crate::modules::{self, base, ModuleContext, ModuleKind};
 use crate::protocol::Failure;
 use crate::router::{Router, Service};
 use crate::server::security::AccessPolicy;
 use crate::server::tls::{self, CertSource, TlsError};
 use crate::server::{self, tokens, Shared};
+use crate::store::{Store, StoreError};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -42,6 +43,13 @@ pub enum StartError {
     },
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("module {module} cannot start: {message}")]
+    Module {
+        module: &'static str,
+        message: String,
+    },
 }
 
 /// Live counters.
@@ -204,10 +212,26 @@ impl Engine {
             modules_router: OnceLock::new(),
             last_errors: Mutex::new(VecDeque::new()),
         });
-        let router = build_router(&config, &info);
-        let _ = info.modules_router.set(RouterRef(router.downgrade()));
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
+        let store = Store::open(&config.data_dir)?;
+        let ctx = ModuleContext {
+            config: config.clone(),
+            events: info.events.clone(),
+            store,
+            shutdown: shutdown.clone(),
+            tracker: tracker.clone(),
+        };
+        let router = match build_router(&ctx, &info) {
+            Ok(r) => r,
+            Err(e) => {
+                shutdown.cancel();
+                tracker.close();
+                tracker.wait().await;
+                return Err(e);
+            }
+        };
+        let _ = info.modules_router.set(RouterRef(router.downgrade()));
         if !config.heartbeat.is_zero() {
             tracker.spawn(base::run_heartbeat(
                 info.clone(),
@@ -236,6 +260,7 @@ impl Engine {
             tracker,
             admin_token,
             cert_der: tls.cert_der.to_vec(),
+            store: ctx.store,
         })
     }
 }
@@ -271,16 +296,18 @@ fn bind(config: &ConfigEnv) -> Result<TcpListener, StartError> {
     socket.listen(1024).map_err(err)
 }
 
-fn build_router(config: &ConfigEnv, info: &Arc<EngineInfo>) -> Router {
-    let services: Vec<Arc<dyn Service>> = config
-        .modules
-        .iter()
-        .map(|kind| match kind {
-            ModuleKind::Base => Arc::new(base::Base::new(info.clone())) as Arc<dyn Service>,
+/// Builds every enabled module. A module whose configuration is invalid stops startup (naming
+/// the key); a device that is merely offline does not.
+fn build_router(ctx: &ModuleContext, info: &Arc<EngineInfo>) -> Result<Router, StartError> {
+    let mut services: Vec<Arc<dyn Service>> = Vec::new();
+    for kind in &ctx.config.modules {
+        let service: Arc<dyn Service> = match kind {
+            ModuleKind::Base => Arc::new(base::Base::new(info.clone())),
             other => modules::unavailable(*other),
-        })
-        .collect();
-    Router::new(services)
+        };
+        services.push(service);
+    }
+    Ok(Router::new(services))
 }
 
 /// A running engine. Call [`RunningEngine::shutdown`] to stop it.
@@ -290,6 +317,7 @@ pub struct RunningEngine {
     tracker: TaskTracker,
     admin_token: String,
     cert_der: Vec<u8>,
+    store: Store,
 }
 
 impl RunningEngine {
@@ -306,6 +334,11 @@ impl RunningEngine {
     /// The DER of the TLS certificate served, for clients that pin it.
     pub fn cert_der(&self) -> &[u8] {
         &self.cert_der
+    }
+
+    /// The engine's database.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// The event bus (the desktop shell and the command log subscribe to it).

@@ -16,6 +16,7 @@ pub mod protocol;
 pub mod router;
 pub mod server;
 pub mod signals;
+pub mod store;
 
 pub use config::{ConfigEnv, LoadOptions};
 pub use engine::{Engine, RunningEngine, StartError};

@@ -7,8 +7,26 @@
 pub mod base;
 pub mod unavailable;
 
+use crate::config::ConfigEnv;
+use crate::events::EventBus;
 use crate::router::Service;
+use crate::store::Store;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// What a module gets when it is built: typed configuration, the bus, the database, and the
+/// shutdown token and task tracker every long-lived task must use.
+#[derive(Clone)]
+pub struct ModuleContext {
+    pub config: Arc<ConfigEnv>,
+    pub events: EventBus,
+    pub store: Store,
+    /// Cancelled when the engine stops; loops check it only between frames or jobs.
+    pub shutdown: CancellationToken,
+    /// Spawn long-lived tasks here so shutdown waits for them.
+    pub tracker: TaskTracker,
+}
 
 /// Every module name `MODULES` accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -82,6 +82,8 @@ async fn handshake<S>(
 {
     let mut admitted: Option<(Admission, Option<String>)> = None;
     let policy = &shared.policy;
+    // The error type is fixed by tungstenite's Callback trait; it cannot be boxed.
+    #[allow(clippy::result_large_err)]
     let callback = |req: &HttpRequest, resp: Response| -> Result<Response, ErrorResponse> {
         let header = |name: &str| {
             req.headers()

@@ -1,0 +1,187 @@
+//! The engine's one SQLite database (`<DATA_DIR>/pispas.db`, WAL): the print queue, the command
+//! log, the CACHE store and the payment journal each own tables in it.
+//!
+//! Modules declare their tables with [`Store::ensure_schema`] (named, applied once, recorded in
+//! `schema_migrations`) and run statements through [`Store::call`], which moves the blocking
+//! SQLite work off the async runtime. Writes the client was told succeeded are committed before the
+//! reply. This file knows no module's tables.
+
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// File name of the database inside the data folder.
+pub const FILE: &str = "pispas.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("database worker stopped: {0}")]
+    Worker(String),
+}
+
+/// A cheap, cloneable handle to the database.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir`, in WAL mode with full sync, so a
+    /// committed row survives a crash or power cut.
+    ///
+    /// Fails when the file cannot be opened or is not a SQLite database.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        let path = data_dir.join(FILE);
+        let open_err = |source| StoreError::Open {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open(&path).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)",
+        )
+        .map_err(open_err)?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+        })
+    }
+
+    /// Where the database file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Applies `sql` once under `name` (e.g. `print_v1`); later calls with the same name do
+    /// nothing. Each migration runs in one transaction.
+    ///
+    /// Fails when the SQL fails; nothing of it is kept then.
+    pub fn ensure_schema(&self, name: &str, sql: &str) -> Result<(), StoreError> {
+        self.call_blocking(|conn| {
+            let tx = conn.transaction()?;
+            let done: bool =
+                tx.query_row("SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE name = ?1)", [name], |r| r.get(0))?;
+            if !done {
+                tx.execute_batch(sql)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES (?1, strftime('%s','now'))",
+                    [name],
+                )?;
+            }
+            tx.commit()
+        })
+    }
+
+    /// Runs `f` on the connection on the current thread. Use from blocking contexts only.
+    pub fn call_blocking<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Worker("a database call panicked".into()))?;
+        Ok(f(&mut conn)?)
+    }
+
+    /// Runs `f` on the connection on the blocking thread pool, so the async runtime never waits
+    /// on disk.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.call_blocking(f))
+            .await
+            .map_err(|e| StoreError::Worker(e.to_string()))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("pispas-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn a_schema_is_applied_once_and_rows_survive_reopening() {
+        let d = dir("schema");
+        let store = Store::open(&d).unwrap();
+        store
+            .ensure_schema("t_v1", "CREATE TABLE t (x INTEGER)")
+            .unwrap();
+        store
+            .ensure_schema("t_v1", "CREATE TABLE t (x INTEGER)")
+            .unwrap();
+        store
+            .call_blocking(|c| c.execute("INSERT INTO t VALUES (7)", []))
+            .unwrap();
+        drop(store);
+        let again = Store::open(&d).unwrap();
+        let x: i64 = again
+            .call_blocking(|c| c.query_row("SELECT x FROM t", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(x, 7);
+        let mode: String = again
+            .call_blocking(|c| c.query_row("PRAGMA journal_mode", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_nothing_behind() {
+        let store = Store::open(&dir("fail")).unwrap();
+        assert!(store
+            .ensure_schema("bad", "CREATE TABLE a (x); THIS IS NOT SQL")
+            .is_err());
+        let exists: bool = store
+            .call_blocking(|c| {
+                c.query_row(
+                    "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE name='a')",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap();
+        assert!(!exists);
+        store.ensure_schema("bad", "CREATE TABLE a (x)").unwrap();
+    }
+
+    #[tokio::test]
+    async fn async_calls_run_off_the_runtime() {
+        let store = Store::open(&dir("async")).unwrap();
+        let n: i64 = store
+            .call(|c| c.query_row("SELECT 40 + 2", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(n, 42);
+    }
+}
