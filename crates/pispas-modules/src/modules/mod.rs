@@ -5,6 +5,8 @@
 //! POS gets a clear MODULE_UNAVAILABLE rather than UNKNOWN_TARGET.
 
 pub mod base;
+pub mod rfid;
+pub mod scale;
 pub mod unavailable;
 
 use crate::config::ConfigEnv;
