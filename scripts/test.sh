@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The README's test command: installs what the tests need, then runs every check CI runs.
+#   scripts/test.sh          everything
+#   SKIP_WINDOWS=1 scripts/test.sh   skip the Windows cross-build and wine tests (faster locally)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t0=$(date +%s)
+phase() { echo; echo "=== $* ($(( $(date +%s) - t0 ))s)"; }
+
+phase "setup"
+for s in scripts/setup/*.sh; do
+  case "$s" in */apt.sh) continue ;; esac
+  bash "$s"
+done
+
+phase "format"
+cargo fmt --all -- --check
+
+phase "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+phase "tests"
+cargo test --workspace --locked
+
+for extra in scripts/test.d/*.sh; do
+  [ -e "$extra" ] || continue
+  phase "$(basename "$extra")"
+  bash "$extra"
+done
+
+if [ "${SKIP_WINDOWS:-0}" != 1 ] && [ -x scripts/windows-check.sh ]; then
+  phase "windows"
+  scripts/windows-check.sh all
+fi
+
+phase "done"
