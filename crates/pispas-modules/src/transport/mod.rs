@@ -3,6 +3,8 @@
 //! Drivers never name a concrete port type: they take `AsyncRead + AsyncWrite` (see
 //! [`DeviceIo`]), so tests plug in a duplex stream or a pty and production a serial port.
 
+pub mod backoff;
+pub mod link;
 pub mod serial;
 pub mod uri;
 
