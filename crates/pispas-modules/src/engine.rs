@@ -303,6 +303,22 @@ fn build_router(ctx: &ModuleContext, info: &Arc<EngineInfo>) -> Result<Router, S
     for kind in &ctx.config.modules {
         let service: Arc<dyn Service> = match kind {
             ModuleKind::Base => Arc::new(base::Base::new(info.clone())),
+            ModuleKind::Scale => {
+                Arc::new(modules::scale::ScaleService::start(ctx).map_err(|message| {
+                    StartError::Module {
+                        module: "scale",
+                        message,
+                    }
+                })?)
+            }
+            ModuleKind::Rfid => {
+                Arc::new(modules::rfid::RfidService::start(ctx).map_err(|message| {
+                    StartError::Module {
+                        module: "rfid",
+                        message,
+                    }
+                })?)
+            }
             other => modules::unavailable(*other),
         };
         services.push(service);

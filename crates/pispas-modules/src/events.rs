@@ -6,8 +6,9 @@
 //! than slowing the publisher. Durable state (print jobs, payments) never lives only in an event.
 
 use serde_json::Value;
-use std::sync::Arc;
-use tokio::sync::broadcast;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{broadcast, Notify};
 
 /// How many events a subscriber may fall behind before it starts losing the oldest.
 const CAPACITY: usize = 4096;
@@ -43,6 +44,14 @@ pub struct Event {
 #[derive(Clone, Debug)]
 pub struct EventBus {
     tx: broadcast::Sender<Arc<Event>>,
+    watchers: Arc<Watchers>,
+}
+
+/// How many connections watch each topic, so a device polls only while someone looks.
+#[derive(Debug, Default)]
+struct Watchers {
+    counts: Mutex<HashMap<String, usize>>,
+    changed: Notify,
 }
 
 impl Default for EventBus {
@@ -54,7 +63,36 @@ impl Default for EventBus {
 impl EventBus {
     pub fn new() -> Self {
         let (tx, _) = broadcast::channel(CAPACITY);
-        EventBus { tx }
+        EventBus {
+            tx,
+            watchers: Arc::default(),
+        }
+    }
+
+    /// Connections currently subscribed to `topic`.
+    pub fn watchers(&self, topic: &str) -> usize {
+        self.watchers
+            .counts
+            .lock()
+            .map(|m| m.get(topic).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    /// Resolves the next time any topic gains or loses a watcher (no polling while idle).
+    pub async fn watchers_changed(&self) {
+        self.watchers.changed.notified().await
+    }
+
+    /// Counts a watcher in (`delta` 1) or out (`delta` -1); called by connection subscriptions.
+    pub(crate) fn adjust_watchers(&self, topic: &str, delta: isize) {
+        if let Ok(mut counts) = self.watchers.counts.lock() {
+            let n = counts.entry(topic.to_string()).or_insert(0);
+            *n = n.saturating_add_signed(delta);
+            if *n == 0 {
+                counts.remove(topic);
+            }
+        }
+        self.watchers.changed.notify_waiters();
     }
 
     /// Publishes an event; returns how many subscribers will see it (0 is fine).
@@ -80,6 +118,18 @@ mod tests {
         let mut rx = bus.subscribe();
         assert_eq!(bus.publish(ev("seen")), 1);
         assert_eq!(rx.recv().await.unwrap().data["EVENT"], "seen");
+    }
+
+    #[test]
+    fn watchers_are_counted_per_topic() {
+        let bus = EventBus::new();
+        bus.adjust_watchers("SCALE:DEFAULT", 1);
+        bus.adjust_watchers("SCALE:DEFAULT", 1);
+        assert_eq!(bus.watchers("SCALE:DEFAULT"), 2);
+        bus.adjust_watchers("SCALE:DEFAULT", -1);
+        bus.adjust_watchers("SCALE:DEFAULT", -1);
+        assert_eq!(bus.watchers("SCALE:DEFAULT"), 0);
+        assert_eq!(bus.watchers("RFID:DEFAULT"), 0);
     }
 
     fn ev(name: &str) -> Event {

@@ -19,6 +19,7 @@ pub mod router;
 pub mod server;
 pub mod signals;
 pub mod store;
+pub mod transport;
 
 pub use config::{ConfigEnv, LoadOptions};
 pub use engine::{Engine, RunningEngine, StartError};

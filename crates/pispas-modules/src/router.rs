@@ -137,28 +137,68 @@ impl RequestContext {
     }
 }
 
-/// A connection's topic subscriptions: topic → UUIDV4 of the request that subscribed.
-#[derive(Clone, Debug, Default)]
+/// A connection's topic subscriptions: topic → UUIDV4 of the request that subscribed. Counted on
+/// the bus (so devices know whether anyone watches) and uncounted when the connection ends.
+#[derive(Clone, Debug)]
 pub struct Subscriptions {
-    inner: Arc<Mutex<HashMap<String, String>>>,
+    inner: Arc<SubscriptionSet>,
+}
+
+#[derive(Debug)]
+struct SubscriptionSet {
+    topics: Mutex<HashMap<String, String>>,
+    bus: EventBus,
+}
+
+impl Drop for SubscriptionSet {
+    fn drop(&mut self) {
+        if let Ok(topics) = self.topics.lock() {
+            for topic in topics.keys() {
+                self.bus.adjust_watchers(topic, -1);
+            }
+        }
+    }
 }
 
 impl Subscriptions {
+    pub fn new(bus: EventBus) -> Self {
+        Subscriptions {
+            inner: Arc::new(SubscriptionSet {
+                topics: Mutex::default(),
+                bus,
+            }),
+        }
+    }
+
     fn insert(&self, topic: &str, uuid: &str) {
-        if let Ok(mut map) = self.inner.lock() {
-            map.insert(topic.to_string(), uuid.to_string());
+        let fresh = match self.inner.topics.lock() {
+            Ok(mut map) => map.insert(topic.to_string(), uuid.to_string()).is_none(),
+            Err(_) => false,
+        };
+        if fresh {
+            self.inner.bus.adjust_watchers(topic, 1);
         }
     }
 
     fn remove(&self, topic: &str) -> bool {
-        self.inner
+        let removed = self
+            .inner
+            .topics
             .lock()
             .map(|mut m| m.remove(topic).is_some())
-            .unwrap_or(false)
+            .unwrap_or(false);
+        if removed {
+            self.inner.bus.adjust_watchers(topic, -1);
+        }
+        removed
     }
 
     fn uuid_for(&self, topic: &str) -> Option<String> {
-        self.inner.lock().ok().and_then(|m| m.get(topic).cloned())
+        self.inner
+            .topics
+            .lock()
+            .ok()
+            .and_then(|m| m.get(topic).cloned())
     }
 }
 

@@ -36,6 +36,18 @@ pub enum ErrorCode {
     Timeout,
     /// The device is not connected or is being reconnected.
     DeviceUnavailable,
+    /// No device of that name is configured (the message lists the configured ones).
+    DeviceNotFound,
+    /// The device's protocol has no such command (a scale without tare, for example).
+    Unsupported,
+    /// The device refused the command (a NAK).
+    DeviceRefused,
+    /// The scale did not settle within TIMEOUT.
+    ScaleUnstable,
+    /// The load is over the scale's capacity.
+    ScaleOverload,
+    /// The scale reads below zero (re-zero it with the pan empty).
+    ScaleUnderZero,
     /// Configuration rejected (the message names the key).
     InvalidConfig,
     /// A bug or an unexpected internal condition; the log has the details.
@@ -59,6 +71,12 @@ impl ErrorCode {
             ErrorCode::ShuttingDown => "SHUTTING_DOWN",
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::DeviceUnavailable => "DEVICE_UNAVAILABLE",
+            ErrorCode::DeviceNotFound => "DEVICE_NOT_FOUND",
+            ErrorCode::Unsupported => "UNSUPPORTED",
+            ErrorCode::DeviceRefused => "DEVICE_REFUSED",
+            ErrorCode::ScaleUnstable => "SCALE_UNSTABLE",
+            ErrorCode::ScaleOverload => "SCALE_OVERLOAD",
+            ErrorCode::ScaleUnderZero => "SCALE_UNDER_ZERO",
             ErrorCode::InvalidConfig => "INVALID_CONFIG",
             ErrorCode::Internal => "INTERNAL",
         }

@@ -127,7 +127,7 @@ async fn handshake<S>(
     let stats = &shared.info.stats;
     stats.connection_opened();
     tracing::debug!(%peer, id, tls, origin = origin.as_deref().unwrap_or("-"), "client connected");
-    let subscriptions = Subscriptions::default();
+    let subscriptions = Subscriptions::new(shared.info.events.clone());
     let ctx = RequestContext::new(
         id,
         peer,

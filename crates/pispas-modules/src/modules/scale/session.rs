@@ -1,0 +1,421 @@
+//! One connected session with a scale: one operation at a time on the port (READ, a command, or a
+//! poll for subscribers), frames decoded as they arrive, and the rules for what counts as a
+//! sellable weight.
+//!
+//! Generic over the transport, so tests drive it over `tokio::io::duplex`. It returns when the
+//! link breaks; reconnecting is the caller's job (`driver.rs`).
+
+use super::codec::{Decode, Reading, ScaleCommand, ScaleFrame, ScaleProtocol, ScaleStatus};
+use super::driver::{Command, ScaleError, ScaleShared};
+use crate::transport::DeviceIo;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Pause before asking again while the weight moves (the 8217 wants ~0.2 s between commands).
+const RETRY_GAP: Duration = Duration::from_millis(200);
+/// How long to wait for an ACK/NAK after tare or zero before taking silence as done.
+const COMMAND_WAIT: Duration = Duration::from_millis(500);
+
+/// Why the last answer was not a sellable weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    Motion,
+    Overload,
+    UnderZero,
+    /// Dialog NAK: no load, moving, under zero or overloaded (the protocol does not say which).
+    Refused,
+}
+
+enum Op {
+    Read {
+        reply: oneshot::Sender<Result<(Reading, bool), ScaleError>>,
+        until: Instant,
+        timeout: Duration,
+        awaiting: bool,
+        fault: Option<Fault>,
+        deadline: Instant,
+    },
+    Command {
+        reply: oneshot::Sender<Result<bool, ScaleError>>,
+        deadline: Instant,
+    },
+    Poll {
+        deadline: Instant,
+    },
+}
+
+impl Op {
+    fn deadline(&self) -> Instant {
+        match self {
+            Op::Read { deadline, .. } | Op::Command { deadline, .. } | Op::Poll { deadline } => {
+                *deadline
+            }
+        }
+    }
+}
+
+/// How long the scale may take to answer one request.
+fn reply_timeout(protocol: ScaleProtocol) -> Duration {
+    match protocol {
+        ScaleProtocol::Adam => Duration::from_millis(300),
+        _ => Duration::from_secs(1),
+    }
+}
+
+/// Serves until the link breaks or shutdown; returns why it ended.
+pub(super) async fn serve<T: DeviceIo>(
+    io: T,
+    protocol: ScaleProtocol,
+    sh: &ScaleShared,
+    rx: &mut mpsc::Receiver<Command>,
+    shutdown: &CancellationToken,
+) -> String {
+    let (mut rd, mut wr) = tokio::io::split(io);
+    let mut buf: Vec<u8> = Vec::with_capacity(256);
+    let mut chunk = [0u8; 512];
+    let mut op: Option<Op> = None;
+    let polled = !protocol.is_streaming();
+    let mut poll = tokio::time::interval(sh.config.poll);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let deadline = op.as_ref().map(Op::deadline);
+        let watching = polled && op.is_none() && sh.bus.watchers(&sh.topic) > 0;
+        let step: Result<(), String> = tokio::select! {
+            r = rd.read(&mut chunk) => match r {
+                Ok(0) => Err("the port closed".to_string()),
+                Err(e) => Err(format!("read failed: {e}")),
+                Ok(n) => {
+                    buf.extend_from_slice(&chunk[..n]);
+                    while let Some(frame) = next_frame(protocol, &mut buf) {
+                        sh.observe(&frame);
+                        if let Some(current) = op.take() {
+                            op = on_frame(current, frame, protocol, sh);
+                        }
+                    }
+                    Ok(())
+                }
+            },
+            _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                match op.take() {
+                    Some(current) => on_deadline(current, protocol, sh, &mut wr).await.map(|next| op = next),
+                    None => Ok(()),
+                }
+            }
+            cmd = rx.recv(), if op.is_none() => match cmd {
+                None => return "scale removed from the configuration".into(),
+                Some(c) => start(c, protocol, &mut wr).await.map(|next| op = next),
+            },
+            _ = poll.tick(), if watching => {
+                let request = protocol.weight_request().unwrap_or_default();
+                op = Some(Op::Poll { deadline: Instant::now() + reply_timeout(protocol) });
+                write(&mut wr, &request).await
+            }
+            _ = sh.bus.watchers_changed(), if polled && op.is_none() && !watching => Ok(()),
+            _ = shutdown.cancelled(), if op.is_none() => return "service stopping".into(),
+        };
+        if let Err(why) = step {
+            if let Some(current) = op.take() {
+                fail(current, ScaleError::Lost(why.clone()));
+            }
+            return why;
+        }
+    }
+}
+
+/// Decodes the next frame from the front of `buf`, dropping garbage.
+fn next_frame(protocol: ScaleProtocol, buf: &mut Vec<u8>) -> Option<ScaleFrame> {
+    loop {
+        match protocol.decode(buf) {
+            Decode::Incomplete => {
+                if buf.len() > 4096 {
+                    buf.clear();
+                }
+                return None;
+            }
+            Decode::Skip { consumed } => {
+                buf.drain(..consumed.min(buf.len()));
+            }
+            Decode::Frame { consumed, frame } => {
+                buf.drain(..consumed.min(buf.len()));
+                return Some(frame);
+            }
+        }
+    }
+}
+
+async fn write<W: AsyncWrite + Unpin>(wr: &mut W, bytes: &[u8]) -> Result<(), String> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    wr.write_all(bytes)
+        .await
+        .map_err(|e| format!("write failed: {e}"))?;
+    wr.flush().await.map_err(|e| format!("write failed: {e}"))
+}
+
+async fn start<W: AsyncWrite + Unpin>(
+    cmd: Command,
+    protocol: ScaleProtocol,
+    wr: &mut W,
+) -> Result<Option<Op>, String> {
+    let now = Instant::now();
+    match cmd {
+        Command::Read { timeout, reply } => {
+            let until = now + timeout;
+            let request = protocol.weight_request().unwrap_or_default();
+            write(wr, &request).await?;
+            let deadline = if protocol.is_streaming() {
+                until
+            } else {
+                (now + reply_timeout(protocol)).min(until)
+            };
+            Ok(Some(Op::Read {
+                reply,
+                until,
+                timeout,
+                awaiting: true,
+                fault: None,
+                deadline,
+            }))
+        }
+        Command::Run { command, reply } => match protocol.command(command) {
+            None => {
+                let _ = reply.send(Err(ScaleError::Unsupported {
+                    protocol: protocol.name(),
+                    command: command_name(command),
+                }));
+                Ok(None)
+            }
+            Some(bytes) => {
+                write(wr, &bytes).await?;
+                Ok(Some(Op::Command {
+                    reply,
+                    deadline: now + COMMAND_WAIT,
+                }))
+            }
+        },
+    }
+}
+
+pub(super) fn command_name(c: ScaleCommand) -> &'static str {
+    match c {
+        ScaleCommand::Tare => "TARE",
+        ScaleCommand::Zero => "ZERO",
+        ScaleCommand::ClearTare => "CLEAR_TARE",
+    }
+}
+
+fn status_fault(s: &ScaleStatus) -> Option<Fault> {
+    if s.overload {
+        Some(Fault::Overload)
+    } else if s.under_zero {
+        Some(Fault::UnderZero)
+    } else if s.motion || s.bad_command {
+        Some(Fault::Motion)
+    } else {
+        None
+    }
+}
+
+fn reading_fault(r: &Reading) -> Option<Fault> {
+    if r.overload {
+        Some(Fault::Overload)
+    } else if r.under_zero {
+        Some(Fault::UnderZero)
+    } else if !r.stable {
+        Some(Fault::Motion)
+    } else {
+        None
+    }
+}
+
+fn on_frame(op: Op, frame: ScaleFrame, protocol: ScaleProtocol, sh: &ScaleShared) -> Option<Op> {
+    match op {
+        Op::Poll { .. } => match frame {
+            ScaleFrame::Weight(_) | ScaleFrame::Status(_) | ScaleFrame::Nak => None,
+            _ => Some(op),
+        },
+        Op::Command { reply, deadline } => match frame {
+            ScaleFrame::Ack => {
+                let _ = reply.send(Ok(true));
+                None
+            }
+            ScaleFrame::Nak => {
+                let _ = reply.send(Err(ScaleError::Refused));
+                None
+            }
+            ScaleFrame::Status(s) if s.bad_command => {
+                let _ = reply.send(Err(ScaleError::Refused));
+                None
+            }
+            _ => Some(Op::Command { reply, deadline }),
+        },
+        Op::Read {
+            reply,
+            until,
+            timeout,
+            fault,
+            ..
+        } => {
+            let fault = match frame {
+                ScaleFrame::Weight(r) => match reading_fault(&r) {
+                    None => {
+                        let _ = reply.send(Ok((r, false)));
+                        return None;
+                    }
+                    f => f,
+                },
+                ScaleFrame::Status(s) => match status_fault(&s) {
+                    // A status with no fault flag: the weight has not changed since the last one.
+                    None => match sh.held() {
+                        Some(r) => {
+                            let _ = reply.send(Ok((r, true)));
+                            return None;
+                        }
+                        None => fault,
+                    },
+                    f => f,
+                },
+                ScaleFrame::Nak => Some(Fault::Refused),
+                ScaleFrame::Ack | ScaleFrame::Echo(_) => {
+                    let deadline = if protocol.is_streaming() {
+                        until
+                    } else {
+                        Instant::now().max(until.min(Instant::now() + reply_timeout(protocol)))
+                    };
+                    return Some(Op::Read {
+                        reply,
+                        until,
+                        timeout,
+                        awaiting: true,
+                        fault,
+                        deadline,
+                    });
+                }
+            };
+            let now = Instant::now();
+            if protocol.is_streaming() {
+                return Some(Op::Read {
+                    reply,
+                    until,
+                    timeout,
+                    awaiting: true,
+                    fault,
+                    deadline: until,
+                });
+            }
+            if now >= until {
+                let _ = reply.send(Err(fault_error(fault, timeout)));
+                return None;
+            }
+            Some(Op::Read {
+                reply,
+                until,
+                timeout,
+                awaiting: false,
+                fault,
+                deadline: (now + RETRY_GAP).min(until),
+            })
+        }
+    }
+}
+
+async fn on_deadline<W: AsyncWrite + Unpin>(
+    op: Op,
+    protocol: ScaleProtocol,
+    sh: &ScaleShared,
+    wr: &mut W,
+) -> Result<Option<Op>, String> {
+    let now = Instant::now();
+    match op {
+        Op::Poll { .. } => Ok(None),
+        Op::Command { reply, .. } => {
+            // No ACK/NAK in this protocol (8217, CAS, Adam): sent, not confirmed.
+            let _ = reply.send(Ok(false));
+            Ok(None)
+        }
+        Op::Read {
+            reply,
+            timeout,
+            awaiting: true,
+            fault: None,
+            ..
+        } if silence_means_unchanged(protocol) => {
+            match sh.held() {
+                Some(r) => {
+                    let _ = reply.send(Ok((r, true)));
+                }
+                None if protocol == ScaleProtocol::Adam => {
+                    // Adam scales are silent with an empty pan.
+                    let zero = Reading {
+                        grams: 0,
+                        unit: "kg",
+                        stable: true,
+                        net: false,
+                        overload: false,
+                        under_zero: false,
+                        price_cents: None,
+                        total_cents: None,
+                    };
+                    let _ = reply.send(Ok((zero, true)));
+                }
+                None => {
+                    let _ = reply.send(Err(ScaleError::NoAnswer(timeout)));
+                }
+            }
+            Ok(None)
+        }
+        Op::Read {
+            reply,
+            until,
+            timeout,
+            fault,
+            ..
+        } => {
+            if now >= until || protocol.is_streaming() {
+                let _ = reply.send(Err(fault_error(fault, timeout)));
+                return Ok(None);
+            }
+            write(wr, &protocol.weight_request().unwrap_or_default()).await?;
+            let deadline = (now + reply_timeout(protocol)).min(until);
+            Ok(Some(Op::Read {
+                reply,
+                until,
+                timeout,
+                awaiting: true,
+                fault,
+                deadline,
+            }))
+        }
+    }
+}
+
+/// Protocols that stay silent rather than repeat an unchanged weight.
+fn silence_means_unchanged(protocol: ScaleProtocol) -> bool {
+    matches!(protocol, ScaleProtocol::Adam | ScaleProtocol::Dibal)
+}
+
+fn fault_error(fault: Option<Fault>, timeout: Duration) -> ScaleError {
+    match fault {
+        None => ScaleError::NoAnswer(timeout),
+        Some(Fault::Motion) => ScaleError::Unstable(timeout),
+        Some(Fault::Refused) => ScaleError::NotWeighable(timeout),
+        Some(Fault::Overload) => ScaleError::Overload,
+        Some(Fault::UnderZero) => ScaleError::UnderZero,
+    }
+}
+
+fn fail(op: Op, error: ScaleError) {
+    match op {
+        Op::Read { reply, .. } => {
+            let _ = reply.send(Err(error));
+        }
+        Op::Command { reply, .. } => {
+            let _ = reply.send(Err(error));
+        }
+        Op::Poll { .. } => {}
+    }
+}

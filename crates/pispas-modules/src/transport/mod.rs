@@ -1,0 +1,18 @@
+//! Byte transports shared by device modules: device URIs and serial ports.
+//!
+//! Drivers never name a concrete port type: they take `AsyncRead + AsyncWrite` (see
+//! [`DeviceIo`]), so tests plug in a duplex stream or a pty and production a serial port.
+
+pub mod backoff;
+pub mod link;
+pub mod serial;
+pub mod uri;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// Any two-way byte stream a driver can talk over.
+pub trait DeviceIo: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> DeviceIo for T {}
+
+/// A boxed transport, as returned by openers.
+pub type BoxedIo = Box<dyn DeviceIo>;
