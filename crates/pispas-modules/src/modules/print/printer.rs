@@ -7,6 +7,8 @@ use super::codepage::Codepage;
 use super::program::CutMode;
 use super::uri::{self, PrinterUri, Target};
 use crate::config::ConfigEnv;
+use crate::transport::serial::SerialSettings;
+use crate::transport::uri::DeviceUri;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,8 +29,8 @@ pub struct PrinterConfig {
     pub drawer_open_high: bool,
     /// Ask the printer for `DLE EOT` status before and after a job (two-way transports).
     pub status: bool,
-    /// Serial line speed (serial:// only).
-    pub baud: u32,
+    /// Line settings (serial:// only).
+    pub serial: SerialSettings,
     /// Give up connecting or waiting for the printer after this long.
     pub timeout: Duration,
 }
@@ -94,7 +96,9 @@ impl PrintConfig {
                 Some(d)
             }
             None if printers.len() == 1 => printers.keys().next().cloned(),
-            None => printers.contains_key("RECEIPT").then(|| "RECEIPT".to_string()),
+            None => printers
+                .contains_key("RECEIPT")
+                .then(|| "RECEIPT".to_string()),
         };
         let num = |key: &str, default: u64, min: u64, max: u64| -> Result<u64, PrintConfigError> {
             match get(key) {
@@ -111,13 +115,17 @@ impl PrintConfig {
             }
         };
         let resume_window = Duration::from_secs(num("PRINT_RESUME_WINDOW", 300, 0, 86_400)?);
-        let render_timeout = Duration::from_millis(num("PRINT_RENDER_TIMEOUT_MS", 10_000, 100, 300_000)?);
+        let render_timeout =
+            Duration::from_millis(num("PRINT_RENDER_TIMEOUT_MS", 10_000, 100, 300_000)?);
         let max_data_bytes = num("PRINT_MAX_DATA_BYTES", 16 * 1024 * 1024, 1024, 1 << 30)? as usize;
         let max_pages = num("PRINT_MAX_PAGES", 50, 1, 10_000)? as u32;
-        let reply_timeout = Duration::from_millis(num("PRINT_REPLY_TIMEOUT_MS", 30_000, 100, 600_000)?);
+        let reply_timeout =
+            Duration::from_millis(num("PRINT_REPLY_TIMEOUT_MS", 30_000, 100, 600_000)?);
         let prewarm = match get("PRINT_PREWARM") {
             None => true,
-            Some(v) => parse_bool(v).ok_or_else(|| invalid("PRINT_PREWARM", "must be true or false"))?,
+            Some(v) => {
+                parse_bool(v).ok_or_else(|| invalid("PRINT_PREWARM", "must be true or false"))?
+            }
         };
         Ok(PrintConfig {
             printers,
@@ -143,20 +151,27 @@ pub fn printer_from(name: &str, text: &str) -> Result<PrinterConfig, String> {
     let width = match o.get("width") {
         None => 576,
         Some(w) => {
-            let w: u32 = w.parse().map_err(|_| format!("width={w:?} is not a number of dots"))?;
+            let w: u32 = w
+                .parse()
+                .map_err(|_| format!("width={w:?} is not a number of dots"))?;
             if !(8..=2048).contains(&w) {
-                return Err(format!("width={w} is out of range (8–2048 dots; 576 for 80 mm, 384 for 58 mm)"));
+                return Err(format!(
+                    "width={w} is out of range (8–2048 dots; 576 for 80 mm, 384 for 58 mm)"
+                ));
             }
             w
         }
     };
     let codepage = match o.get("codepage") {
         None => Codepage::Cp858,
-        Some(c) => Codepage::parse(c).ok_or_else(|| format!("codepage={c:?} is not one of cp858, cp437, cp850, wpc1252"))?,
+        Some(c) => Codepage::parse(c)
+            .ok_or_else(|| format!("codepage={c:?} is not one of cp858, cp437, cp850, wpc1252"))?,
     };
     let cut = match o.get("cut") {
         None => CutMode::Partial,
-        Some(c) => CutMode::parse(c).ok_or_else(|| format!("cut={c:?} is not full, partial or none"))?,
+        Some(c) => {
+            CutMode::parse(c).ok_or_else(|| format!("cut={c:?} is not full, partial or none"))?
+        }
     };
     let drawer_pin = match o.get("drawer_pin").map(String::as_str) {
         None | Some("2") => 2,
@@ -171,15 +186,30 @@ pub fn printer_from(name: &str, text: &str) -> Result<PrinterConfig, String> {
     };
     let status = match o.get("status") {
         None => uri.target.two_way(),
-        Some(s) => parse_bool(s).ok_or_else(|| format!("status={s:?} must be on or off"))? && uri.target.two_way(),
+        Some(s) => {
+            parse_bool(s).ok_or_else(|| format!("status={s:?} must be on or off"))?
+                && uri.target.two_way()
+        }
     };
-    let baud = match o.get("baud") {
-        None => 9600,
-        Some(b) => b.parse().map_err(|_| format!("baud={b:?} is not a number"))?,
+    let serial = match &uri.target {
+        Target::Serial { .. } => {
+            let device = DeviceUri::parse(text).map_err(|e| e.to_string())?;
+            SerialSettings::DEFAULT
+                .with_overrides(&device)
+                .map_err(|e| e.to_string())?
+        }
+        _ => SerialSettings::DEFAULT,
     };
     let timeout = match o.get("timeout_ms") {
-        None => Duration::from_millis(if matches!(uri.target, Target::Spooler { .. }) { 10_000 } else { 3_000 }),
-        Some(t) => Duration::from_millis(t.parse().map_err(|_| format!("timeout_ms={t:?} is not a number"))?),
+        None => Duration::from_millis(if matches!(uri.target, Target::Spooler { .. }) {
+            10_000
+        } else {
+            3_000
+        }),
+        Some(t) => Duration::from_millis(
+            t.parse()
+                .map_err(|_| format!("timeout_ms={t:?} is not a number"))?,
+        ),
     };
     Ok(PrinterConfig {
         name: name.to_ascii_uppercase(),
@@ -190,7 +220,7 @@ pub fn printer_from(name: &str, text: &str) -> Result<PrinterConfig, String> {
         drawer_pin,
         drawer_open_high,
         status,
-        baud,
+        serial,
         timeout,
     })
 }
@@ -211,18 +241,37 @@ mod tests {
     fn defaults_suit_an_80mm_spanish_receipt_printer() {
         let p = printer_from("receipt", "tcp://10.0.0.5").unwrap();
         assert_eq!(p.name, "RECEIPT");
-        assert_eq!((p.width, p.codepage, p.cut, p.drawer_pin), (576, Codepage::Cp858, CutMode::Partial, 2));
+        assert_eq!(
+            (p.width, p.codepage, p.cut, p.drawer_pin),
+            (576, Codepage::Cp858, CutMode::Partial, 2)
+        );
         assert!(p.status);
-        assert!(!printer_from("x", "spooler://Q").unwrap().status, "a spooler cannot answer DLE EOT");
+        assert!(
+            !printer_from("x", "spooler://Q").unwrap().status,
+            "a spooler cannot answer DLE EOT"
+        );
     }
 
     #[test]
     fn options_are_checked() {
-        let p = printer_from("k", "serial:///dev/ttyS0?width=384&codepage=wpc1252&cut=full&drawer_pin=5&baud=19200").unwrap();
-        assert_eq!((p.width, p.codepage, p.cut, p.drawer_pin, p.baud), (384, Codepage::Wpc1252, CutMode::Full, 5, 19200));
-        assert!(printer_from("k", "tcp://h?width=abc").unwrap_err().contains("width"));
-        assert!(printer_from("k", "tcp://h?drawer_pin=3").unwrap_err().contains("drawer_pin"));
-        assert!(printer_from("k", "tcp://h?codepage=utf8").unwrap_err().contains("codepage"));
+        let p = printer_from(
+            "k",
+            "serial:///dev/ttyS0?width=384&codepage=wpc1252&cut=full&drawer_pin=5&baud=19200",
+        )
+        .unwrap();
+        assert_eq!(
+            (p.width, p.codepage, p.cut, p.drawer_pin, p.serial.baud),
+            (384, Codepage::Wpc1252, CutMode::Full, 5, 19200)
+        );
+        assert!(printer_from("k", "tcp://h?width=abc")
+            .unwrap_err()
+            .contains("width"));
+        assert!(printer_from("k", "tcp://h?drawer_pin=3")
+            .unwrap_err()
+            .contains("drawer_pin"));
+        assert!(printer_from("k", "tcp://h?codepage=utf8")
+            .unwrap_err()
+            .contains("codepage"));
     }
 
     #[test]
@@ -237,6 +286,9 @@ mod tests {
         c.values.remove("DEFAULT_PRINTER");
         assert_eq!(PrintConfig::from_env(&c).unwrap().default_printer, None);
         c.values.insert("PRINTER_KITCHEN".into(), "lpt://x".into());
-        assert_eq!(PrintConfig::from_env(&c).unwrap_err().key, "PRINTER_KITCHEN");
+        assert_eq!(
+            PrintConfig::from_env(&c).unwrap_err().key,
+            "PRINTER_KITCHEN"
+        );
     }
 }

@@ -106,7 +106,10 @@ pub enum Hri {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
     /// Text (may contain `\n`); the encoder ends each line.
-    Text { text: String, style: Style },
+    Text {
+        text: String,
+        style: Style,
+    },
     /// A 1-bit image exactly as wide as it will print.
     Raster(Bitmap),
     Qr {
@@ -130,7 +133,9 @@ pub enum Op {
     Feed(u8),
     Cut(CutMode),
     /// Kicks the drawer on connector pin 2 or 5.
-    Drawer { pin: u8 },
+    Drawer {
+        pin: u8,
+    },
     /// Bytes for the printer as they are (RAW format).
     Raw(Vec<u8>),
 }

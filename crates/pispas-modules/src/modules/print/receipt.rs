@@ -12,7 +12,7 @@
 //! are decoded here but rasterised by `raster/`; this file does no I/O.
 
 use super::program::{Align, CutMode, Hri, Op, Program, QrEcc, Style, Symbology};
-use super::raster::{self, scale::Fit, Dither};
+use super::raster::{self, Dither};
 use super::render::image::decode_image;
 use base64::Engine as _;
 use serde::Deserialize;
@@ -259,12 +259,17 @@ fn image_op(
         .map_err(|e| format!("IMAGE DATA is not base64: {e}"))?;
     let gray = decode_image(&bytes).map_err(|e| e.to_string())?;
     let max = item.width.unwrap_or(width_dots).clamp(1, width_dots);
-    let fitted = raster::scale::fit_to_width(&gray, max, Fit::Shrink);
+    let fitted = if gray.width > max {
+        let h = ((gray.height as u64 * max as u64) / gray.width as u64).max(1) as u32;
+        raster::scale::resize(&gray, max, h)
+    } else {
+        gray
+    };
     let mut canvas = raster::GrayImage::white(width_dots, fitted.height);
     let x = match item.align {
         Align::Left => 0,
-        Align::Center => (width_dots - max) / 2,
-        Align::Right => width_dots - max,
+        Align::Center => (width_dots - fitted.width) / 2,
+        Align::Right => width_dots - fitted.width,
     };
     canvas.paste(&fitted, x, 0);
     let dither = match &item.dither {
@@ -356,7 +361,8 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
                 lines.push(word.drain(..width).collect());
             }
             let word: String = word.into_iter().collect();
-            let needed = current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
+            let needed =
+                current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
             if needed > width && !current.is_empty() {
                 lines.push(std::mem::take(&mut current));
             }

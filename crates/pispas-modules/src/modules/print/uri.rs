@@ -3,23 +3,42 @@
 //! Schemes: `tcp://host[:9100]`, `serial://COM3` / `serial:///dev/ttyUSB0` / `serial://\\.\COM10`
 //! (also Bluetooth SPP ports), `usb://04b8:0e28` or `usb:///dev/usb/lp0`, `spooler://<queue>`
 //! (Windows spooler or CUPS, raw), `epos://host[:80]` (Epson ePOS-Print XML over HTTP),
-//! `file://<path>` (debugging: bytes are appended to the file). Options are parsed by
-//! `printer.rs`; this file only splits the text and never touches a device.
+//! `file://<path>` (debugging: bytes are appended to the file). The text is split by the engine's
+//! shared [`DeviceUri`]; this file maps schemes to targets, `printer.rs` reads the options, and
+//! nothing here touches a device.
 
+use crate::transport::uri::{DeviceUri, UriError};
 use std::collections::BTreeMap;
 
 /// Where a printer is and how to reach it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    Tcp { host: String, port: u16 },
-    Serial { path: String },
+    Tcp {
+        host: String,
+        port: u16,
+    },
+    Serial {
+        path: String,
+    },
     /// A USB printer by vendor and product id (found through the OS).
-    UsbId { vid: u16, pid: u16 },
+    UsbId {
+        vid: u16,
+        pid: u16,
+    },
     /// A USB printer device node (`/dev/usb/lp0`).
-    UsbPath { path: String },
-    Spooler { queue: String },
-    Epos { host: String, port: u16 },
-    File { path: String },
+    UsbPath {
+        path: String,
+    },
+    Spooler {
+        queue: String,
+    },
+    Epos {
+        host: String,
+        port: u16,
+    },
+    File {
+        path: String,
+    },
 }
 
 impl Target {
@@ -37,7 +56,13 @@ impl Target {
 
     /// Whether the printer can answer `DLE EOT` over this transport.
     pub fn two_way(&self) -> bool {
-        matches!(self, Target::Tcp { .. } | Target::Serial { .. } | Target::UsbPath { .. } | Target::UsbId { .. })
+        matches!(
+            self,
+            Target::Tcp { .. }
+                | Target::Serial { .. }
+                | Target::UsbPath { .. }
+                | Target::UsbId { .. }
+        )
     }
 }
 
@@ -56,47 +81,26 @@ pub struct PrinterUri {
 /// Fails with a sentence saying what is wrong and how a valid one looks.
 pub fn parse(raw: &str) -> Result<PrinterUri, String> {
     let text = raw.trim();
-    let (scheme, rest) = text
-        .split_once("://")
-        .ok_or_else(|| format!("{text:?} is not a printer URI (e.g. tcp://192.168.1.50:9100)"))?;
-    let (place, query) = match rest.rsplit_once('?') {
-        Some((p, q)) => (p, q),
-        None => (rest, ""),
-    };
-    let mut options = BTreeMap::new();
-    for pair in query.split('&').filter(|s| !s.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        options.insert(k.trim().to_ascii_lowercase(), percent_decode(v.trim()));
-    }
-    let place = percent_decode(place);
-    let target = match scheme.to_ascii_lowercase().as_str() {
+    let device = DeviceUri::parse(text).map_err(|e| match e {
+        UriError::NoScheme(_) => {
+            format!("{text:?} is not a printer URI (e.g. tcp://192.168.1.50:9100)")
+        }
+        other => other.to_string(),
+    })?;
+    let place = device.path.clone();
+    let target = match device.scheme.as_str() {
         "tcp" | "socket" | "raw" => {
             let (host, port) = host_port(&place, 9100)?;
             Target::Tcp { host, port }
         }
-        "serial" | "com" | "bt" | "bluetooth" => {
-            if place.is_empty() {
-                return Err("serial:// needs a port (serial://COM3 or serial:///dev/ttyUSB0)".into());
-            }
-            Target::Serial { path: place }
-        }
+        "serial" | "com" | "bt" | "bluetooth" => Target::Serial { path: place },
         "usb" => usb(&place)?,
-        "spooler" | "cups" | "winspool" => {
-            if place.is_empty() {
-                return Err("spooler:// needs the queue name (spooler://EPSON TM-T20III)".into());
-            }
-            Target::Spooler { queue: place }
-        }
+        "spooler" | "cups" | "winspool" => Target::Spooler { queue: place },
         "epos" => {
             let (host, port) = host_port(place.trim_end_matches('/'), 80)?;
             Target::Epos { host, port }
         }
-        "file" => {
-            if place.is_empty() {
-                return Err("file:// needs a path (file:///tmp/receipts.bin)".into());
-            }
-            Target::File { path: place }
-        }
+        "file" => Target::File { path: place },
         other => {
             return Err(format!(
                 "unknown printer scheme {other:?} (tcp, serial, usb, spooler, epos, file)"
@@ -105,7 +109,7 @@ pub fn parse(raw: &str) -> Result<PrinterUri, String> {
     };
     Ok(PrinterUri {
         target,
-        options,
+        options: device.query,
         raw: text.to_string(),
     })
 }
@@ -114,12 +118,15 @@ fn usb(place: &str) -> Result<Target, String> {
     if let Some((v, p)) = place.split_once(':') {
         if v.len() == 4 && p.len() == 4 {
             let vid = u16::from_str_radix(v, 16).map_err(|_| format!("bad USB vendor id {v:?}"))?;
-            let pid = u16::from_str_radix(p, 16).map_err(|_| format!("bad USB product id {p:?}"))?;
+            let pid =
+                u16::from_str_radix(p, 16).map_err(|_| format!("bad USB product id {p:?}"))?;
             return Ok(Target::UsbId { vid, pid });
         }
     }
     if place.is_empty() {
-        return Err("usb:// needs VID:PID (usb://04b8:0e28) or a device path (usb:///dev/usb/lp0)".into());
+        return Err(
+            "usb:// needs VID:PID (usb://04b8:0e28) or a device path (usb:///dev/usb/lp0)".into(),
+        );
     }
     Ok(Target::UsbPath {
         path: place.to_string(),
@@ -148,25 +155,6 @@ fn host_port(place: &str, default: u16) -> Result<(String, u16), String> {
     }
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-            if let Ok(b) = u8::from_str_radix(hex, 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,18 +162,83 @@ mod tests {
     #[test]
     fn every_scheme_in_the_design_parses() {
         let cases = [
-            ("tcp://192.168.1.50:9100?width=576", Target::Tcp { host: "192.168.1.50".into(), port: 9100 }),
-            ("tcp://printer.local", Target::Tcp { host: "printer.local".into(), port: 9100 }),
-            ("serial:///dev/ttyUSB0?baud=19200", Target::Serial { path: "/dev/ttyUSB0".into() }),
-            ("serial://COM3", Target::Serial { path: "COM3".into() }),
-            (r"serial://\\.\COM10", Target::Serial { path: r"\\.\COM10".into() }),
-            ("usb://04b8:0e28", Target::UsbId { vid: 0x04b8, pid: 0x0e28 }),
-            ("usb:///dev/usb/lp0", Target::UsbPath { path: "/dev/usb/lp0".into() }),
-            ("spooler://EPSON TM-T20III", Target::Spooler { queue: "EPSON TM-T20III".into() }),
-            ("spooler://EPSON%20TM?cut=full", Target::Spooler { queue: "EPSON TM".into() }),
-            ("epos://192.168.1.60", Target::Epos { host: "192.168.1.60".into(), port: 80 }),
-            ("file:///tmp/out.bin", Target::File { path: "/tmp/out.bin".into() }),
-            ("tcp://[::1]:9101", Target::Tcp { host: "::1".into(), port: 9101 }),
+            (
+                "tcp://192.168.1.50:9100?width=576",
+                Target::Tcp {
+                    host: "192.168.1.50".into(),
+                    port: 9100,
+                },
+            ),
+            (
+                "tcp://printer.local",
+                Target::Tcp {
+                    host: "printer.local".into(),
+                    port: 9100,
+                },
+            ),
+            (
+                "serial:///dev/ttyUSB0?baud=19200",
+                Target::Serial {
+                    path: "/dev/ttyUSB0".into(),
+                },
+            ),
+            (
+                "serial://COM3",
+                Target::Serial {
+                    path: "COM3".into(),
+                },
+            ),
+            (
+                r"serial://\\.\COM10",
+                Target::Serial {
+                    path: r"\\.\COM10".into(),
+                },
+            ),
+            (
+                "usb://04b8:0e28",
+                Target::UsbId {
+                    vid: 0x04b8,
+                    pid: 0x0e28,
+                },
+            ),
+            (
+                "usb:///dev/usb/lp0",
+                Target::UsbPath {
+                    path: "/dev/usb/lp0".into(),
+                },
+            ),
+            (
+                "spooler://EPSON TM-T20III",
+                Target::Spooler {
+                    queue: "EPSON TM-T20III".into(),
+                },
+            ),
+            (
+                "spooler://EPSON%20TM?cut=full",
+                Target::Spooler {
+                    queue: "EPSON TM".into(),
+                },
+            ),
+            (
+                "epos://192.168.1.60",
+                Target::Epos {
+                    host: "192.168.1.60".into(),
+                    port: 80,
+                },
+            ),
+            (
+                "file:///tmp/out.bin",
+                Target::File {
+                    path: "/tmp/out.bin".into(),
+                },
+            ),
+            (
+                "tcp://[::1]:9101",
+                Target::Tcp {
+                    host: "::1".into(),
+                    port: 9101,
+                },
+            ),
         ];
         for (text, target) in cases {
             assert_eq!(parse(text).unwrap().target, target, "{text}");
@@ -194,7 +247,7 @@ mod tests {
 
     #[test]
     fn options_are_lower_cased_keys() {
-        let u = parse("tcp://h:1?Width=384&CODEPAGE=cp858&cut").unwrap();
+        let u = parse("tcp://h:1?Width=384&CODEPAGE=cp858&cut=").unwrap();
         assert_eq!(u.options["width"], "384");
         assert_eq!(u.options["codepage"], "cp858");
         assert_eq!(u.options["cut"], "");
@@ -203,7 +256,9 @@ mod tests {
     #[test]
     fn mistakes_are_explained() {
         assert!(parse("192.168.1.50").unwrap_err().contains("tcp://"));
-        assert!(parse("lpt://x").unwrap_err().contains("unknown printer scheme"));
+        assert!(parse("lpt://x")
+            .unwrap_err()
+            .contains("unknown printer scheme"));
         assert!(parse("tcp://h:notaport").unwrap_err().contains("bad port"));
         assert!(parse("spooler://").is_err());
     }

@@ -95,7 +95,16 @@ pub fn qr(out: &mut Vec<u8>, data: &[u8], size: u8, ecc: QrEcc) {
     };
     out.extend_from_slice(&[GS, b'(', b'k', 3, 0, 49, 69, level]);
     let len = data.len() + 3;
-    out.extend_from_slice(&[GS, b'(', b'k', (len % 256) as u8, (len / 256) as u8, 49, 80, 48]);
+    out.extend_from_slice(&[
+        GS,
+        b'(',
+        b'k',
+        (len % 256) as u8,
+        (len / 256) as u8,
+        49,
+        80,
+        48,
+    ]);
     out.extend_from_slice(data);
     out.extend_from_slice(&[GS, b'(', b'k', 3, 0, 49, 81, 48]);
 }
@@ -125,7 +134,11 @@ pub fn barcode(out: &mut Vec<u8>, sym: Symbology, data: &[u8], height: u8, width
         Symbology::Code93 => 72,
         Symbology::Code128 => 73,
     };
-    let prefix: &[u8] = if sym == Symbology::Code128 { b"{B" } else { b"" };
+    let prefix: &[u8] = if sym == Symbology::Code128 {
+        b"{B"
+    } else {
+        b""
+    };
     out.extend_from_slice(&[GS, b'k', m, (prefix.len() + data.len()) as u8]);
     out.extend_from_slice(prefix);
     out.extend_from_slice(data);
@@ -191,7 +204,10 @@ mod tests {
         barcode(&mut v, Symbology::Code128, b"AB12", 80, 3, Hri::Below);
         assert_eq!(
             v,
-            [0x1D, 0x48, 2, 0x1D, 0x68, 80, 0x1D, 0x77, 3, 0x1D, 0x6B, 73, 6, b'{', b'B', b'A', b'B', b'1', b'2']
+            [
+                0x1D, 0x48, 2, 0x1D, 0x68, 80, 0x1D, 0x77, 3, 0x1D, 0x6B, 73, 6, b'{', b'B', b'A',
+                b'B', b'1', b'2'
+            ]
         );
     }
 

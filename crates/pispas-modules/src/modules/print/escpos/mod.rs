@@ -140,7 +140,10 @@ mod tests {
         p.push(Op::Cut(CutMode::Partial));
         assert_eq!(
             encode(&p, P),
-            [0x1B, 0x40, 0x1B, 0x74, 19, b'1', b',', b'5', b'0', b' ', 0xD5, 0x0A, 0x1D, 0x56, 0x42, 0]
+            [
+                0x1B, 0x40, 0x1B, 0x74, 19, b'1', b',', b'5', b'0', b' ', 0xD5, 0x0A, 0x1D, 0x56,
+                0x42, 0
+            ]
         );
     }
 

@@ -133,6 +133,9 @@ mod tests {
         assert!(is_status_byte(0x1A));
         assert!(!is_status_byte(0x10), "ASB first byte");
         assert!(!is_status_byte(0x00));
-        assert_eq!(request_all(), [0x10, 4, 1, 0x10, 4, 2, 0x10, 4, 3, 0x10, 4, 4]);
+        assert_eq!(
+            request_all(),
+            [0x10, 4, 1, 0x10, 4, 2, 0x10, 4, 3, 0x10, 4, 4]
+        );
     }
 }

@@ -149,7 +149,10 @@ impl JobStore {
     }
 
     /// The oldest job of `printer` still to print, with its data.
-    pub async fn next_pending(&self, printer: &str) -> Result<Option<(JobRow, Vec<u8>)>, StoreError> {
+    pub async fn next_pending(
+        &self,
+        printer: &str,
+    ) -> Result<Option<(JobRow, Vec<u8>)>, StoreError> {
         let printer = printer.to_string();
         self.store
             .call(move |c| {
@@ -191,7 +194,14 @@ impl JobStore {
     /// A job by id, with or without its data.
     pub async fn get(&self, id: i64) -> Result<Option<JobRow>, StoreError> {
         self.store
-            .call(move |c| c.query_row(&format!("SELECT {COLUMNS} FROM print_jobs WHERE id = ?1"), [id], row).optional())
+            .call(move |c| {
+                c.query_row(
+                    &format!("SELECT {COLUMNS} FROM print_jobs WHERE id = ?1"),
+                    [id],
+                    row,
+                )
+                .optional()
+            })
             .await
     }
 
@@ -199,19 +209,36 @@ impl JobStore {
     pub async fn by_uuid(&self, uuid: &str) -> Result<Option<JobRow>, StoreError> {
         let uuid = uuid.to_string();
         self.store
-            .call(move |c| c.query_row(&format!("SELECT {COLUMNS} FROM print_jobs WHERE uuid = ?1"), [uuid], row).optional())
+            .call(move |c| {
+                c.query_row(
+                    &format!("SELECT {COLUMNS} FROM print_jobs WHERE uuid = ?1"),
+                    [uuid],
+                    row,
+                )
+                .optional()
+            })
             .await
     }
 
     /// A job's document.
     pub async fn data(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
         self.store
-            .call(move |c| c.query_row("SELECT data FROM print_jobs WHERE id = ?1", [id], |r| r.get(0)).optional())
+            .call(move |c| {
+                c.query_row("SELECT data FROM print_jobs WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()
+            })
             .await
     }
 
     /// The newest jobs first, optionally of one printer and/or one state.
-    pub async fn list(&self, printer: Option<String>, state: Option<String>, limit: u32) -> Result<Vec<JobRow>, StoreError> {
+    pub async fn list(
+        &self,
+        printer: Option<String>,
+        state: Option<String>,
+        limit: u32,
+    ) -> Result<Vec<JobRow>, StoreError> {
         self.store
             .call(move |c| {
                 let mut stmt = c.prepare(&format!(
@@ -237,9 +264,9 @@ impl JobStore {
     }
 
     /// Jobs accepted before `cutoff` and never delivered become EXPIRED; returns them.
-    pub async fn expire_older_than(&self, cutoff: i64, now: i64) -> Result<Vec<JobRow>, StoreError> {
+    pub fn expire_older_than(&self, cutoff: i64, now: i64) -> Result<Vec<JobRow>, StoreError> {
         self.store
-            .call(move |c| {
+            .call_blocking(move |c| {
                 let tx = c.transaction()?;
                 let expired: Vec<JobRow> = {
                     let mut stmt = tx.prepare(&format!(
@@ -261,14 +288,12 @@ impl JobStore {
                     })
                     .collect())
             })
-            .await
     }
 
     /// Deletes finished jobs older than `cutoff` (keeps the table small).
-    pub async fn prune(&self, cutoff: i64) -> Result<usize, StoreError> {
+    pub fn prune(&self, cutoff: i64) -> Result<usize, StoreError> {
         self.store
-            .call(move |c| c.execute("DELETE FROM print_jobs WHERE finished_at IS NOT NULL AND finished_at < ?1 AND state != 'EXPIRED'", [cutoff]))
-            .await
+            .call_blocking(move |c| c.execute("DELETE FROM print_jobs WHERE finished_at IS NOT NULL AND finished_at < ?1 AND state != 'EXPIRED'", [cutoff]))
     }
 
     /// How many jobs each printer has waiting.

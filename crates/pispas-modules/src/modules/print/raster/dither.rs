@@ -18,7 +18,12 @@ pub enum Dither {
 
 impl Dither {
     pub fn parse(s: &str) -> Option<Dither> {
-        match s.trim().to_ascii_lowercase().replace(['-', '_', ' '], "").as_str() {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', '_', ' '], "")
+            .as_str()
+        {
             "floydsteinberg" | "fs" | "floyd" => Some(Dither::FloydSteinberg),
             "atkinson" => Some(Dither::Atkinson),
             "threshold" | "none" => Some(Dither::Threshold),

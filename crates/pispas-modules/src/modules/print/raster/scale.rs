@@ -105,13 +105,21 @@ fn resample_axis(src: &[u8], sw: u32, sh: u32, n: u32, along_x: bool) -> Vec<u8>
                 let lo = (p as f32).max(a);
                 let hi = (p as f32 + 1.0).min(b);
                 let wgt = hi - lo;
-                let idx = if along_x { line * sw + p } else { p * sw + line };
+                let idx = if along_x {
+                    line * sw + p
+                } else {
+                    p * sw + line
+                };
                 sum += src[idx as usize] as f32 * wgt;
                 weight += wgt;
                 p += 1;
             }
             let v = if weight > 0.0 { sum / weight } else { 255.0 };
-            let idx = if along_x { line * out_w + i } else { i * out_w + line };
+            let idx = if along_x {
+                line * out_w + i
+            } else {
+                i * out_w + line
+            };
             out[idx as usize] = v.round().clamp(0.0, 255.0) as u8;
         }
     }

@@ -19,7 +19,7 @@ fn columns_fill_the_line_with_the_price_flush_right() {
         {"text": "2x Café con leche"}, {"text": "3,00 €", "align": "right", "width": 8}]}]});
     let p = build(&doc, 576, Dither::default()).unwrap();
     let t = texts(&p);
-    assert_eq!(t[0], format!("2x Café con leche{}  3,00 €\n", " ".repeat(21)));
+    assert_eq!(t[0], format!("2x Café con leche{}3,00 €\n", " ".repeat(25)));
     assert_eq!(t[0].chars().count(), 49);
 }
 
@@ -40,12 +40,17 @@ fn a_long_cell_wraps_inside_its_column() {
         32,
     )
     .unwrap();
-    assert_eq!(out, "Hamburguesa completa       12,50\ncon patatas\n");
+    assert_eq!(out, "Hamburguesa completa con   12,50\npatatas\n");
 }
 
 #[test]
 fn a_separator_spans_the_printer_width() {
-    let p = build(&json!([{"TYPE": "SEPARATOR", "CHAR": "="}]), 384, Dither::default()).unwrap();
+    let p = build(
+        &json!([{"TYPE": "SEPARATOR", "CHAR": "="}]),
+        384,
+        Dither::default(),
+    )
+    .unwrap();
     assert_eq!(texts(&p), vec!["=".repeat(32)]);
 }
 
@@ -85,13 +90,24 @@ fn mistakes_name_the_item() {
     let bad = json!({"ITEMS": [{"TYPE": "TEXT", "TEXT": "ok"}, {"TYPE": "BARCODE", "SYMBOLOGY": "EAN13", "DATA": "12AB"}]});
     let e = build(&bad, 576, Dither::default()).unwrap_err();
     assert!(matches!(e, ReceiptError::Item { index: 1, .. }), "{e}");
-    assert_eq!(build(&json!({"ITEMS": []}), 576, Dither::default()), Err(ReceiptError::Empty));
-    assert!(build(&json!({"ITEMS": [{"TYPE": "BANNER"}]}), 576, Dither::default()).is_err());
+    assert_eq!(
+        build(&json!({"ITEMS": []}), 576, Dither::default()),
+        Err(ReceiptError::Empty)
+    );
+    assert!(build(
+        &json!({"ITEMS": [{"TYPE": "BANNER"}]}),
+        576,
+        Dither::default()
+    )
+    .is_err());
     assert!(build(&json!(42), 576, Dither::default()).is_err());
 }
 
 #[test]
 fn a_json_string_is_accepted_as_the_document() {
     let doc = Value::String(r#"{"ITEMS":[{"TYPE":"TEXT","TEXT":"x"}]}"#.into());
-    assert_eq!(texts(&build(&doc, 576, Dither::default()).unwrap()), vec!["x"]);
+    assert_eq!(
+        texts(&build(&doc, 576, Dither::default()).unwrap()),
+        vec!["x"]
+    );
 }

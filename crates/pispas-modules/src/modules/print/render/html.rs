@@ -162,10 +162,8 @@ impl HtmlRenderer {
             .map_err(RenderError::BrowserMissing)?;
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let user_data_dir = std::env::temp_dir().join(format!(
-            "pispas-chromium-{}-{n}",
-            std::process::id()
-        ));
+        let user_data_dir =
+            std::env::temp_dir().join(format!("pispas-chromium-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&user_data_dir);
         let mut builder = BrowserConfig::builder()
             .chrome_executable(&path)
@@ -213,7 +211,9 @@ impl HtmlRenderer {
 
 /// Opens a page that refuses every non-http(s) request and lays out with print media.
 async fn open_page(browser: &Browser) -> Result<Page, RenderError> {
-    let err = |what: &str, e: chromiumoxide::error::CdpError| RenderError::Browser(format!("{what}: {e}"));
+    let err = |what: &str, e: chromiumoxide::error::CdpError| {
+        RenderError::Browser(format!("{what}: {e}"))
+    };
     let page = browser
         .new_page("about:blank")
         .await
@@ -227,11 +227,16 @@ async fn open_page(browser: &Browser) -> Result<Page, RenderError> {
         while let Some(event) = paused.next().await {
             let url = event.request.url.to_ascii_lowercase();
             if url.starts_with("http://") || url.starts_with("https://") {
-                let _ = guard.execute(ContinueRequestParams::new(event.request_id.clone())).await;
+                let _ = guard
+                    .execute(ContinueRequestParams::new(event.request_id.clone()))
+                    .await;
             } else {
                 tracing::warn!(url = %event.request.url, "HTML asked for a non-web resource; refused");
                 let _ = guard
-                    .execute(FailRequestParams::new(event.request_id.clone(), ErrorReason::AccessDenied))
+                    .execute(FailRequestParams::new(
+                        event.request_id.clone(),
+                        ErrorReason::AccessDenied,
+                    ))
                     .await;
             }
         }
@@ -258,14 +263,21 @@ async fn open_page(browser: &Browser) -> Result<Page, RenderError> {
 
 /// Writes the document, measures it and prints it.
 async fn print(page: &Page, html: &str, css_width: u32, dots: u32) -> Result<Vec<u8>, RenderError> {
-    let err = |what: &str, e: chromiumoxide::error::CdpError| RenderError::Browser(format!("{what}: {e}"));
+    let err = |what: &str, e: chromiumoxide::error::CdpError| {
+        RenderError::Browser(format!("{what}: {e}"))
+    };
     let paper_in = dots as f64 / PRINTER_DPI;
     // Chromium accepts scales 0.1–2.
     let css_width = (css_width as f64).clamp(paper_in * CSS_DPI / 2.0, paper_in * CSS_DPI * 10.0);
     let scale = paper_in * CSS_DPI / css_width;
-    page.execute(SetDeviceMetricsOverrideParams::new(css_width.round() as i64, 600, 1.0, false))
-        .await
-        .map_err(|e| err("viewport", e))?;
+    page.execute(SetDeviceMetricsOverrideParams::new(
+        css_width.round() as i64,
+        600,
+        1.0,
+        false,
+    ))
+    .await
+    .map_err(|e| err("viewport", e))?;
     page.set_content(html).await.map_err(|e| err("load", e))?;
     let height: f64 = page
         .evaluate(HEIGHT_JS)
@@ -293,7 +305,10 @@ async fn print(page: &Page, html: &str, css_width: u32, dots: u32) -> Result<Vec
 fn needs_no_sandbox() -> bool {
     if cfg!(target_os = "linux") {
         std::fs::read_to_string("/proc/self/status")
-            .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+            .map(|s| {
+                s.lines()
+                    .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+            })
             .unwrap_or(false)
     } else {
         false

@@ -93,7 +93,10 @@ pub fn pdfium_candidates(configured: Option<&Path>) -> Vec<PathBuf> {
         }
         return out;
     }
-    if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
         out.push(dir.join(name));
         out.push(dir.join("resources").join(name));
         out.push(dir.join("../Resources").join(name));
@@ -127,6 +130,9 @@ mod tests {
     #[test]
     fn pdfium_path_may_name_a_folder() {
         let dir = std::env::temp_dir();
-        assert_eq!(pdfium_candidates(Some(&dir)), vec![dir.join(library_name())]);
+        assert_eq!(
+            pdfium_candidates(Some(&dir)),
+            vec![dir.join(library_name())]
+        );
     }
 }

@@ -89,7 +89,11 @@ impl Renderer {
     /// Every page of a PDF at `width` dots, each trimmed of its blank bottom.
     ///
     /// Fails when pdfium is missing, the PDF is unreadable or has more than PRINT_MAX_PAGES pages.
-    pub async fn raster_pdf(&self, pdf: Vec<u8>, width: u32) -> Result<Vec<GrayImage>, RenderError> {
+    pub async fn raster_pdf(
+        &self,
+        pdf: Vec<u8>,
+        width: u32,
+    ) -> Result<Vec<GrayImage>, RenderError> {
         let paths = self.pdfium.clone();
         let max_pages = self.settings.max_pages;
         tokio::task::spawn_blocking(move || pdf::render_pdf(&pdf, width, max_pages, &paths))

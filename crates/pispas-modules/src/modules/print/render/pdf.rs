@@ -94,7 +94,12 @@ pub fn render_pdf(
         let bitmap = page
             .render_with_config(&config)
             .map_err(|e| RenderError::Pdf(format!("page render failed: {e}")))?;
-        out.push(to_gray(&bitmap.as_raw_bytes(), bitmap.width(), bitmap.height(), width)?);
+        out.push(to_gray(
+            &bitmap.as_raw_bytes(),
+            bitmap.width(),
+            bitmap.height(),
+            width,
+        )?);
     }
     Ok(out)
 }

@@ -20,7 +20,13 @@ const NS: &str = "http://www.epson-pos.com/schemas/2011/03/epos-print";
 /// Prints `program`: probes status first, then sends the document.
 ///
 /// Fails when the printer cannot be reached or answers something that is not ePOS.
-pub async fn print(host: &str, port: u16, program: &Program, printer: &PrinterConfig, wait: Duration) -> Result<Delivery, TransportError> {
+pub async fn print(
+    host: &str,
+    port: u16,
+    program: &Program,
+    printer: &PrinterConfig,
+    wait: Duration,
+) -> Result<Delivery, TransportError> {
     let before = probe(host, port, wait, printer.drawer_open_high).await?;
     if let Err(reason) = before.readiness() {
         return Ok(Delivery::NotReady(reason, Some(before)));
@@ -29,22 +35,39 @@ pub async fn print(host: &str, port: u16, program: &Program, printer: &PrinterCo
     let (success, code, status) = parse_response(&reply)?;
     let st = status_from_asb(status, printer.drawer_open_high);
     if success {
-        return Ok(Delivery::Delivered { confirmed: true, status: Some(st) });
+        return Ok(Delivery::Delivered {
+            confirmed: true,
+            status: Some(st),
+        });
     }
     match st.readiness() {
         Err(reason) => Ok(Delivery::NotReady(reason, Some(st))),
-        Ok(()) => Err(TransportError::Epos(format!("printer refused the job: {code}"))),
+        Ok(()) => Err(TransportError::Epos(format!(
+            "printer refused the job: {code}"
+        ))),
     }
 }
 
 /// The printer's status from an empty document.
 ///
 /// Fails when the printer cannot be reached.
-pub async fn status(host: &str, port: u16, wait: Duration, drawer_high: bool) -> Result<StatusReport, TransportError> {
-    Ok(StatusReport::Printer(probe(host, port, wait, drawer_high).await?))
+pub async fn status(
+    host: &str,
+    port: u16,
+    wait: Duration,
+    drawer_high: bool,
+) -> Result<StatusReport, TransportError> {
+    Ok(StatusReport::Printer(
+        probe(host, port, wait, drawer_high).await?,
+    ))
 }
 
-async fn probe(host: &str, port: u16, wait: Duration, drawer_high: bool) -> Result<PrinterStatus, TransportError> {
+async fn probe(
+    host: &str,
+    port: u16,
+    wait: Duration,
+    drawer_high: bool,
+) -> Result<PrinterStatus, TransportError> {
     let reply = post(host, port, &envelope(""), wait).await?;
     let (_, _, status) = parse_response(&reply)?;
     Ok(status_from_asb(status, drawer_high))
@@ -101,19 +124,45 @@ pub fn body(program: &Program) -> String {
                 let data = base64::engine::general_purpose::STANDARD.encode(&b.bits);
                 let _ = write!(x, "<image width=\"{}\" height=\"{}\" color=\"color_1\" mode=\"mono\">{data}</image>", b.row_bytes() * 8, b.height);
             }
-            Op::Qr { data, size, ecc, align } => {
-                let level = match ecc { QrEcc::L => "level_l", QrEcc::M => "level_m", QrEcc::Q => "level_q", QrEcc::H => "level_h" };
+            Op::Qr {
+                data,
+                size,
+                ecc,
+                align,
+            } => {
+                let level = match ecc {
+                    QrEcc::L => "level_l",
+                    QrEcc::M => "level_m",
+                    QrEcc::Q => "level_q",
+                    QrEcc::H => "level_h",
+                };
                 let _ = write!(x, "<text align=\"{}\"/><symbol type=\"qrcode_model_2\" level=\"{level}\" width=\"{size}\">{}</symbol><feed/><text align=\"left\"/>", align_attr(*align), escape(data));
             }
-            Op::Barcode { symbology, data, height, width, hri, align } => {
+            Op::Barcode {
+                symbology,
+                data,
+                height,
+                width,
+                hri,
+                align,
+            } => {
                 let (kind, prefix) = match symbology {
-                    Symbology::UpcA => ("upc_a", ""), Symbology::UpcE => ("upc_e", ""),
-                    Symbology::Ean13 => ("ean13", ""), Symbology::Ean8 => ("ean8", ""),
-                    Symbology::Code39 => ("code39", ""), Symbology::Itf => ("itf", ""),
-                    Symbology::Codabar => ("codabar", ""), Symbology::Code93 => ("code93", ""),
+                    Symbology::UpcA => ("upc_a", ""),
+                    Symbology::UpcE => ("upc_e", ""),
+                    Symbology::Ean13 => ("ean13", ""),
+                    Symbology::Ean8 => ("ean8", ""),
+                    Symbology::Code39 => ("code39", ""),
+                    Symbology::Itf => ("itf", ""),
+                    Symbology::Codabar => ("codabar", ""),
+                    Symbology::Code93 => ("code93", ""),
                     Symbology::Code128 => ("code128", "{B"),
                 };
-                let hri = match hri { Hri::None => "none", Hri::Above => "above", Hri::Below => "below", Hri::Both => "both" };
+                let hri = match hri {
+                    Hri::None => "none",
+                    Hri::Above => "above",
+                    Hri::Below => "below",
+                    Hri::Both => "both",
+                };
                 let _ = write!(x, "<text align=\"{}\"/><barcode type=\"{kind}\" hri=\"{hri}\" width=\"{width}\" height=\"{height}\">{prefix}{}</barcode><feed/><text align=\"left\"/>", align_attr(*align), escape(data));
             }
             Op::Feed(n) => {
@@ -157,8 +206,14 @@ fn escape(s: &str) -> String {
 ///
 /// Fails when there is no response element.
 pub fn parse_response(xml: &str) -> Result<(bool, String, u64), TransportError> {
-    let start = xml.find("<response").ok_or_else(|| TransportError::Epos(format!("no <response> in the reply: {:.200}", xml)))?;
-    let tag = &xml[start..xml[start..].find('>').map(|e| start + e).unwrap_or(xml.len())];
+    let start = xml
+        .find("<response")
+        .ok_or_else(|| TransportError::Epos(format!("no <response> in the reply: {:.200}", xml)))?;
+    let tag = &xml[start
+        ..xml[start..]
+            .find('>')
+            .map(|e| start + e)
+            .unwrap_or(xml.len())];
     let attr = |name: &str| {
         let key = format!("{name}=\"");
         tag.find(&key).map(|i| {
@@ -215,7 +270,10 @@ mod tests {
     #[test]
     fn text_is_escaped_and_drawers_pulse() {
         let mut p = Program::new();
-        p.push(Op::Text { text: "A&B <1>".into(), style: Style::default() });
+        p.push(Op::Text {
+            text: "A&B <1>".into(),
+            style: Style::default(),
+        });
         p.push(Op::Drawer { pin: 2 });
         p.push(Op::Cut(CutMode::Partial));
         let x = body(&p);

@@ -13,7 +13,10 @@ pub async fn append(path: &str, bytes: &[u8]) -> Result<(), TransportError> {
         .append(true)
         .open(path)
         .await
-        .map_err(|source| TransportError::Connect { what: path.to_string(), source })?;
+        .map_err(|source| TransportError::Connect {
+            what: path.to_string(),
+            source,
+        })?;
     f.write_all(bytes).await?;
     f.flush().await?;
     Ok(())

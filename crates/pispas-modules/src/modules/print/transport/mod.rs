@@ -52,7 +52,10 @@ pub struct Rendered {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
     /// Handed over; `confirmed` when the printer acknowledged after the last byte.
-    Delivered { confirmed: bool, status: Option<PrinterStatus> },
+    Delivered {
+        confirmed: bool,
+        status: Option<PrinterStatus>,
+    },
     /// The printer (or spooler) said it cannot print now; nothing was sent.
     NotReady(NotReady, Option<PrinterStatus>),
 }
@@ -72,7 +75,11 @@ pub enum StatusReport {
     /// From the printer itself (`DLE EOT` or ePOS ASB bits).
     Printer(PrinterStatus),
     /// From the OS spooler: its state word and whether it accepts jobs.
-    Spooler { state: String, ready: bool, reason: Option<NotReady> },
+    Spooler {
+        state: String,
+        ready: bool,
+        reason: Option<NotReady>,
+    },
     /// The transport works but the printer does not report status (a file, a silent clone).
     Unknown,
 }
@@ -87,21 +94,33 @@ pub async fn deliver(printer: &PrinterConfig, job: &Rendered) -> Result<Delivery
     match &printer.uri.target {
         Target::Tcp { host, port } => {
             let mut s = tcp::connect(host, *port, wait).await?;
-            let out = stream::send_job(&mut s, &job.bytes, check, job.ignore_paper, wait, high).await?;
+            let out =
+                stream::send_job(&mut s, &job.bytes, check, job.ignore_paper, wait, high).await?;
             tcp::finish(s).await;
             Ok(out.into())
         }
         Target::Serial { path } => {
-            let mut s = serial::open(path, printer.baud).await?;
-            Ok(stream::send_job(&mut s, &job.bytes, check, job.ignore_paper, wait, high).await?.into())
+            let mut s = serial::open(path, &printer.serial).await?;
+            Ok(
+                stream::send_job(&mut s, &job.bytes, check, job.ignore_paper, wait, high)
+                    .await?
+                    .into(),
+            )
         }
         Target::UsbPath { .. } | Target::UsbId { .. } => {
             let mut s = usb::open(&printer.uri.target).await?;
-            Ok(stream::send_job(&mut s, &job.bytes, check, job.ignore_paper, wait, high).await?.into())
+            Ok(
+                stream::send_job(&mut s, &job.bytes, check, job.ignore_paper, wait, high)
+                    .await?
+                    .into(),
+            )
         }
         Target::File { path } => {
             file::append(path, &job.bytes).await?;
-            Ok(Delivery::Delivered { confirmed: false, status: None })
+            Ok(Delivery::Delivered {
+                confirmed: false,
+                status: None,
+            })
         }
         Target::Spooler { queue } => spooler::submit(queue, &job.bytes, wait).await,
         Target::Epos { host, port } => epos::print(host, *port, &job.program, printer, wait).await,
@@ -114,7 +133,10 @@ pub async fn deliver(printer: &PrinterConfig, job: &Rendered) -> Result<Delivery
 pub async fn query(printer: &PrinterConfig) -> Result<StatusReport, TransportError> {
     let wait = printer.timeout;
     let high = printer.drawer_open_high;
-    let from = |s: Option<PrinterStatus>| s.map(StatusReport::Printer).unwrap_or(StatusReport::Unknown);
+    let from = |s: Option<PrinterStatus>| {
+        s.map(StatusReport::Printer)
+            .unwrap_or(StatusReport::Unknown)
+    };
     match &printer.uri.target {
         Target::Tcp { host, port } => {
             let mut s = tcp::connect(host, *port, wait).await?;
@@ -123,7 +145,7 @@ pub async fn query(printer: &PrinterConfig) -> Result<StatusReport, TransportErr
             Ok(from(st))
         }
         Target::Serial { path } => {
-            let mut s = serial::open(path, printer.baud).await?;
+            let mut s = serial::open(path, &printer.serial).await?;
             Ok(from(stream::query_status(&mut s, wait, high).await?))
         }
         Target::UsbPath { .. } | Target::UsbId { .. } => {

@@ -23,9 +23,10 @@ pub async fn submit(queue: &str, bytes: &[u8], wait: Duration) -> Result<Deliver
     {
         let _ = wait;
         let q = queue.to_string();
-        let (_, ready, why) = tokio::task::spawn_blocking(move || super::spooler_windows::state(&q))
-            .await
-            .map_err(|e| TransportError::Spooler(e.to_string()))??;
+        let (_, ready, why) =
+            tokio::task::spawn_blocking(move || super::spooler_windows::state(&q))
+                .await
+                .map_err(|e| TransportError::Spooler(e.to_string()))??;
         if !ready {
             return Ok(Delivery::NotReady(why.unwrap_or(NotReady::Offline), None));
         }
@@ -33,15 +34,29 @@ pub async fn submit(queue: &str, bytes: &[u8], wait: Duration) -> Result<Deliver
         tokio::task::spawn_blocking(move || super::spooler_windows::write_raw(&q, &b))
             .await
             .map_err(|e| TransportError::Spooler(e.to_string()))??;
-        Ok(Delivery::Delivered { confirmed: false, status: None })
+        Ok(Delivery::Delivered {
+            confirmed: false,
+            status: None,
+        })
     }
     #[cfg(not(windows))]
     {
-        if let StatusReport::Spooler { ready: false, reason, .. } = cups::status(queue, wait).await? {
-            return Ok(Delivery::NotReady(reason.unwrap_or(NotReady::Offline), None));
+        if let StatusReport::Spooler {
+            ready: false,
+            reason,
+            ..
+        } = cups::status(queue, wait).await?
+        {
+            return Ok(Delivery::NotReady(
+                reason.unwrap_or(NotReady::Offline),
+                None,
+            ));
         }
         cups::submit(queue, bytes, wait).await?;
-        Ok(Delivery::Delivered { confirmed: false, status: None })
+        Ok(Delivery::Delivered {
+            confirmed: false,
+            status: None,
+        })
     }
 }
 
@@ -53,10 +68,15 @@ pub async fn status(queue: &str, wait: Duration) -> Result<StatusReport, Transpo
     {
         let q = queue.to_string();
         let _ = wait;
-        let (state, ready, reason) = tokio::task::spawn_blocking(move || super::spooler_windows::state(&q))
-            .await
-            .map_err(|e| TransportError::Spooler(e.to_string()))??;
-        Ok(StatusReport::Spooler { state, ready, reason })
+        let (state, ready, reason) =
+            tokio::task::spawn_blocking(move || super::spooler_windows::state(&q))
+                .await
+                .map_err(|e| TransportError::Spooler(e.to_string()))??;
+        Ok(StatusReport::Spooler {
+            state,
+            ready,
+            reason,
+        })
     }
     #[cfg(not(windows))]
     {
@@ -98,7 +118,9 @@ mod cups {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| TransportError::Spooler(format!("cannot run lp (is CUPS installed?): {e}")))?;
+            .map_err(|e| {
+                TransportError::Spooler(format!("cannot run lp (is CUPS installed?): {e}"))
+            })?;
         if let Some(mut stdin) = child.stdin.take() {
             stdin.write_all(bytes).await?;
             stdin.shutdown().await?;
@@ -110,7 +132,9 @@ mod cups {
             tracing::debug!(queue, reply = %String::from_utf8_lossy(&out.stdout).trim(), "job handed to CUPS");
             Ok(())
         } else {
-            Err(TransportError::Spooler(String::from_utf8_lossy(&out.stderr).trim().to_string()))
+            Err(TransportError::Spooler(
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ))
         }
     }
 
@@ -118,9 +142,13 @@ mod cups {
         let out = tokio::time::timeout(wait, command("lpstat").args(args).output())
             .await
             .map_err(|_| TransportError::Timeout(wait))?
-            .map_err(|e| TransportError::Spooler(format!("cannot run lpstat (is CUPS installed?): {e}")))?;
+            .map_err(|e| {
+                TransportError::Spooler(format!("cannot run lpstat (is CUPS installed?): {e}"))
+            })?;
         if !out.status.success() {
-            return Err(TransportError::Spooler(String::from_utf8_lossy(&out.stderr).trim().to_string()));
+            return Err(TransportError::Spooler(
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ));
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
@@ -132,7 +160,11 @@ mod cups {
             .find(|p| p.name == queue)
             .ok_or_else(|| TransportError::Spooler(format!("CUPS has no queue {queue:?}")))?;
         let reason = (!p.ready).then_some(NotReady::Offline);
-        Ok(StatusReport::Spooler { state: p.state, ready: p.ready, reason })
+        Ok(StatusReport::Spooler {
+            state: p.state,
+            ready: p.ready,
+            reason,
+        })
     }
 
     pub async fn list() -> Vec<SystemPrinter> {
@@ -157,7 +189,11 @@ mod cups {
                 } else {
                     "IDLE"
                 };
-                Some(SystemPrinter { name: name.to_string(), state: state.into(), ready: !disabled })
+                Some(SystemPrinter {
+                    name: name.to_string(),
+                    state: state.into(),
+                    ready: !disabled,
+                })
             })
             .collect()
     }
@@ -171,7 +207,10 @@ mod cups {
             let text = "printer test is idle.  enabled since Mon 01 Jan\nprinter bar disabled since Mon -\n\treason unknown\nprinter k now printing k-3.  enabled since x\n";
             let p = parse_lpstat(text);
             assert_eq!(p.len(), 3);
-            assert_eq!((p[0].name.as_str(), p[0].state.as_str(), p[0].ready), ("test", "IDLE", true));
+            assert_eq!(
+                (p[0].name.as_str(), p[0].state.as_str(), p[0].ready),
+                ("test", "IDLE", true)
+            );
             assert_eq!((p[1].name.as_str(), p[1].ready), ("bar", false));
             assert_eq!(p[2].state, "PRINTING");
         }

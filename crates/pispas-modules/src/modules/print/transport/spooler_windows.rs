@@ -76,9 +76,14 @@ fn describe(status: u32, attributes: u32) -> (String, bool, Option<NotReady>) {
         ("COVER_OPEN".into(), false, Some(NotReady::CoverOpen))
     } else if status & PRINTER_STATUS_PAPER_OUT != 0 {
         ("PAPER_OUT".into(), false, Some(NotReady::PaperOut))
-    } else if status & PRINTER_STATUS_OFFLINE != 0 || attributes & PRINTER_ATTRIBUTE_WORK_OFFLINE != 0 {
+    } else if status & PRINTER_STATUS_OFFLINE != 0
+        || attributes & PRINTER_ATTRIBUTE_WORK_OFFLINE != 0
+    {
         ("OFFLINE".into(), false, Some(NotReady::Offline))
-    } else if status & (PRINTER_STATUS_ERROR | PRINTER_STATUS_PAPER_JAM | PRINTER_STATUS_NOT_AVAILABLE) != 0 {
+    } else if status
+        & (PRINTER_STATUS_ERROR | PRINTER_STATUS_PAPER_JAM | PRINTER_STATUS_NOT_AVAILABLE)
+        != 0
+    {
         ("ERROR".into(), false, Some(NotReady::Error))
     } else if status & PRINTER_STATUS_PAUSED != 0 {
         ("PAUSED".into(), false, Some(NotReady::Offline))
@@ -125,23 +130,49 @@ pub fn list() -> Vec<SystemPrinter> {
     let flags = PRINTER_ENUM_LOCAL | PRINTER_ENUM_CONNECTIONS;
     let (mut needed, mut count) = (0u32, 0u32);
     // SAFETY: a size query with a null buffer of length 0.
-    unsafe { EnumPrintersW(flags, std::ptr::null(), 2, std::ptr::null_mut(), 0, &mut needed, &mut count) };
+    unsafe {
+        EnumPrintersW(
+            flags,
+            std::ptr::null(),
+            2,
+            std::ptr::null_mut(),
+            0,
+            &mut needed,
+            &mut count,
+        )
+    };
     if needed == 0 {
         return Vec::new();
     }
     let mut buf = vec![0u64; (needed as usize).div_ceil(8)];
     // SAFETY: `buf` holds `needed` bytes, aligned for PRINTER_INFO_2W.
-    let ok = unsafe { EnumPrintersW(flags, std::ptr::null(), 2, buf.as_mut_ptr().cast(), needed, &mut needed, &mut count) };
+    let ok = unsafe {
+        EnumPrintersW(
+            flags,
+            std::ptr::null(),
+            2,
+            buf.as_mut_ptr().cast(),
+            needed,
+            &mut needed,
+            &mut count,
+        )
+    };
     if ok == 0 {
         return Vec::new();
     }
     // SAFETY: the call wrote `count` PRINTER_INFO_2W records at the start of `buf`.
-    let infos = unsafe { std::slice::from_raw_parts(buf.as_ptr() as *const PRINTER_INFO_2W, count as usize) };
+    let infos = unsafe {
+        std::slice::from_raw_parts(buf.as_ptr() as *const PRINTER_INFO_2W, count as usize)
+    };
     infos
         .iter()
         .map(|i| {
             let (state, ready, _) = describe(i.Status, i.Attributes);
-            SystemPrinter { name: from_wide(i.pPrinterName), state, ready }
+            SystemPrinter {
+                name: from_wide(i.pPrinterName),
+                state,
+                ready,
+            }
         })
         .collect()
 }

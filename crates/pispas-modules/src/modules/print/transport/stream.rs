@@ -16,7 +16,10 @@ const CHUNK: usize = 16 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamOutcome {
     /// Every byte was written; `confirmed` when the printer answered status afterwards.
-    Sent { confirmed: bool, status: Option<PrinterStatus> },
+    Sent {
+        confirmed: bool,
+        status: Option<PrinterStatus>,
+    },
     /// The printer said it cannot print now; nothing was sent.
     NotReady(NotReady, PrinterStatus),
 }
@@ -45,7 +48,10 @@ where
             Ok(r) => r?,
         };
         if read == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "printer closed the connection"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "printer closed the connection",
+            ));
         }
         for &b in &buf[..read] {
             if n < 4 && status::is_status_byte(b) {
@@ -86,7 +92,9 @@ where
     for chunk in bytes.chunks(CHUNK) {
         tokio::time::timeout(wait.max(Duration::from_secs(5)), stream.write_all(chunk))
             .await
-            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "the printer stopped taking data"))??;
+            .map_err(|_| {
+                io::Error::new(io::ErrorKind::TimedOut, "the printer stopped taking data")
+            })??;
     }
     stream.flush().await?;
     if check && before.is_some() {
@@ -137,10 +145,23 @@ mod tests {
     async fn a_ready_printer_gets_the_job_and_confirms_it() {
         let (mut ours, theirs) = tokio::io::duplex(1 << 16);
         let printer = tokio::spawn(fake_printer(theirs, [0x12; 4]));
-        let out = send_job(&mut ours, b"hello\n", true, false, Duration::from_secs(1), true)
-            .await
-            .unwrap();
-        assert!(matches!(out, StreamOutcome::Sent { confirmed: true, .. }));
+        let out = send_job(
+            &mut ours,
+            b"hello\n",
+            true,
+            false,
+            Duration::from_secs(1),
+            true,
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            out,
+            StreamOutcome::Sent {
+                confirmed: true,
+                ..
+            }
+        ));
         drop(ours);
         assert_eq!(printer.await.unwrap(), b"hello\n");
     }
@@ -149,10 +170,20 @@ mod tests {
     async fn paper_out_is_reported_before_any_byte_is_sent() {
         let (mut ours, theirs) = tokio::io::duplex(1 << 16);
         let printer = tokio::spawn(fake_printer(theirs, [0x1A, 0x32, 0x12, 0x72]));
-        let out = send_job(&mut ours, b"receipt", true, false, Duration::from_secs(1), true)
-            .await
-            .unwrap();
-        assert!(matches!(out, StreamOutcome::NotReady(NotReady::PaperOut, _)));
+        let out = send_job(
+            &mut ours,
+            b"receipt",
+            true,
+            false,
+            Duration::from_secs(1),
+            true,
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            out,
+            StreamOutcome::NotReady(NotReady::PaperOut, _)
+        ));
         drop(ours);
         assert!(printer.await.unwrap().is_empty());
     }
@@ -160,7 +191,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_silent_printer_is_unknown_not_an_error() {
         let (mut ours, _theirs) = tokio::io::duplex(1 << 16);
-        let s = query_status(&mut ours, Duration::from_millis(500), true).await.unwrap();
+        let s = query_status(&mut ours, Duration::from_millis(500), true)
+            .await
+            .unwrap();
         assert_eq!(s, None);
     }
 }

@@ -18,7 +18,10 @@ pub async fn connect(host: &str, port: u16, wait: Duration) -> Result<TcpStream,
         .await
         .map_err(|_| TransportError::Connect {
             what: what.clone(),
-            source: std::io::Error::new(std::io::ErrorKind::TimedOut, format!("no answer in {wait:?}")),
+            source: std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no answer in {wait:?}"),
+            ),
         })?
         .map_err(|source| TransportError::Connect { what, source })?;
     let _ = stream.set_nodelay(true);

@@ -16,7 +16,11 @@ pub async fn open(target: &Target) -> Result<File, TransportError> {
     let path = match target {
         Target::UsbPath { path } => path.clone(),
         Target::UsbId { vid, pid } => find_node(*vid, *pid)?,
-        other => return Err(TransportError::Unsupported(format!("{other:?} is not a USB printer"))),
+        other => {
+            return Err(TransportError::Unsupported(format!(
+                "{other:?} is not a USB printer"
+            )))
+        }
     };
     tokio::fs::OpenOptions::new()
         .read(true)
