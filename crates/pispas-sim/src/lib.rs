@@ -11,6 +11,7 @@
 #![deny(unsafe_code)]
 
 pub mod bitmap;
+pub mod cli;
 pub mod document;
 pub mod escpos;
 pub mod port;
