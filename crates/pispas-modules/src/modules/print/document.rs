@@ -145,7 +145,11 @@ impl Options {
             m.insert("CUT".into(), json!(c));
         }
         if let Some(p) = self.open_drawer {
-            m.insert("OPEN_DRAWER".into(), json!(p));
+            // 0 means "the printer's pin", which the POS wrote as `true`.
+            m.insert(
+                "OPEN_DRAWER".into(),
+                if p == 0 { json!(true) } else { json!(p) },
+            );
         }
         m.insert("DITHER".into(), json!(self.dither.name()));
         if let Some(w) = self.width {
@@ -367,6 +371,23 @@ mod tests {
             (2, Some(CutMode::Full), Some(0), Dither::Atkinson, false)
         );
         assert!(Options::parse(Some(&json!({"COPIES": 0}))).is_err());
+        for o in [
+            o,
+            Options {
+                open_drawer: Some(5),
+                css_width: Some(302),
+                width: Some(384),
+                fit: Fit::Width,
+                ..Options::default()
+            },
+            Options::default(),
+        ] {
+            assert_eq!(
+                Options::parse(Some(&o.to_json())).unwrap(),
+                o,
+                "stored options read back the same"
+            );
+        }
         assert!(Options::parse(Some(&json!({"COLOR": "red"}))).is_err());
     }
 }

@@ -62,7 +62,10 @@ pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
             finish(&queue, &job, state::EXPIRED, Some("EXPIRED".into()), Some("not printed within PRINT_RESUME_WINDOW; re-send it from the command log if still wanted".into()), None).await;
             continue;
         }
-        let options = Options::parse(Some(&job.options)).unwrap_or_default();
+        let options = Options::parse(Some(&job.options)).unwrap_or_else(|e| {
+            tracing::error!(job = job.id, error = %e, "stored options unreadable; using defaults");
+            Options::default()
+        });
         let rendered = match prepared.take() {
             Some(p) => p,
             None => {
