@@ -266,7 +266,9 @@ async fn print(page: &Page, html: &str, css_width: u32, dots: u32) -> Result<Vec
     let err = |what: &str, e: chromiumoxide::error::CdpError| {
         RenderError::Browser(format!("{what}: {e}"))
     };
-    let paper_in = dots as f64 / PRINTER_DPI;
+    // Chromium sizes PDF pages in whole points; a fractional width would be rounded up and the
+    // content would no longer fill the page edge to edge.
+    let paper_in = (dots as f64 * 72.0 / PRINTER_DPI).round().max(1.0) / 72.0;
     // Chromium accepts scales 0.1–2.
     let css_width = (css_width as f64).clamp(paper_in * CSS_DPI / 2.0, paper_in * CSS_DPI * 10.0);
     let scale = paper_in * CSS_DPI / css_width;
