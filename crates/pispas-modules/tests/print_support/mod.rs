@@ -1,6 +1,6 @@
 //! Shared pieces of the PRINT integration tests: an engine with printers pointing at virtual
 //! printers, request helpers, and test documents (a bit pattern PNG, a hand-written PDF).
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use base64::Engine as _;
 use pispas_testkit::client::Client;

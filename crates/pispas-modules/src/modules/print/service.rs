@@ -6,7 +6,7 @@ use super::document::{self, Format, Options};
 use super::error::PrintError;
 use super::printer::{PrintConfig, PrinterConfig};
 use super::queue::store::NewJob;
-use super::queue::{job_json, now_ms, reply_for, Queue, TOPIC};
+use super::queue::{job_json, now_ms, reply_for, Queue, Ticket, TOPIC};
 use super::transport::{self, spooler, StatusReport};
 use crate::protocol::{Failure, Request};
 use crate::router::{BoxFuture, Health, HealthState, Outcome, RequestContext, Service};
@@ -47,13 +47,21 @@ impl Service for Print {
 
     fn call(&self, request: Request, ctx: RequestContext) -> BoxFuture<Outcome> {
         let this = self.clone();
+        // The place in the printer's line is taken now, in arrival order, before any await.
+        let ticket = match request.action.as_str() {
+            "PRINT" | "OPENDRAWER" | "CUT" | "TESTPAGE" => self
+                .printer(&request)
+                .ok()
+                .and_then(|p| self.queue.ticket(&p.name)),
+            _ => None,
+        };
         Box::pin(async move {
             let out = match request.action.as_str() {
                 "GETPRINTERS" => this.get_printers(&request).await,
-                "PRINT" => this.print(request, &ctx).await,
-                "OPENDRAWER" => this.command(request, &ctx, Command::Drawer).await,
-                "CUT" => this.command(request, &ctx, Command::Cut).await,
-                "TESTPAGE" => this.command(request, &ctx, Command::TestPage).await,
+                "PRINT" => this.print(request, &ctx, ticket).await,
+                "OPENDRAWER" => this.command(request, &ctx, Command::Drawer, ticket).await,
+                "CUT" => this.command(request, &ctx, Command::Cut, ticket).await,
+                "TESTPAGE" => this.command(request, &ctx, Command::TestPage, ticket).await,
                 "STATUS" => this.status(&request).await,
                 "JOBS" => this.jobs(&request).await,
                 "JOB" => this.job(&request).await,
@@ -139,7 +147,12 @@ impl Print {
         })
     }
 
-    async fn print(&self, request: Request, ctx: &RequestContext) -> Outcome {
+    async fn print(
+        &self,
+        request: Request,
+        ctx: &RequestContext,
+        ticket: Option<Ticket>,
+    ) -> Outcome {
         let printer = self.printer(&request)?.name.clone();
         let format_text = request.str_param("FORMAT")?.unwrap_or("RAW").to_string();
         let format = Format::parse(&format_text)
@@ -158,7 +171,7 @@ impl Print {
         })
         .await
         .map_err(|e| Failure::new(crate::protocol::ErrorCode::Internal, e.to_string()))??;
-        self.submit(uuid, printer, format, data, options, None, ctx)
+        self.submit(uuid, printer, format, data, options, None, ctx, ticket)
             .await
     }
 
@@ -172,6 +185,7 @@ impl Print {
         options: Options,
         source: Option<i64>,
         ctx: &RequestContext,
+        ticket: Option<Ticket>,
     ) -> Outcome {
         let job = NewJob {
             uuid,
@@ -182,11 +196,20 @@ impl Print {
             accepted_at: now_ms(),
             source_job: source,
         };
-        let (row, repeat) = self.queue.submit(job, Some(ctx.connection_id)).await?;
+        let (row, repeat) = self
+            .queue
+            .submit(job, Some(ctx.connection_id), ticket)
+            .await?;
         reply_for(&self.queue.live_view(row), repeat)
     }
 
-    async fn command(&self, request: Request, ctx: &RequestContext, command: Command) -> Outcome {
+    async fn command(
+        &self,
+        request: Request,
+        ctx: &RequestContext,
+        command: Command,
+        ticket: Option<Ticket>,
+    ) -> Outcome {
         let printer = self.printer(&request)?.clone();
         let mut options = Options::parse(request.param("OPTIONS")).map_err(Failure::bad_params)?;
         let items = match command {
@@ -229,6 +252,7 @@ impl Print {
             options,
             None,
             ctx,
+            ticket,
         )
         .await
     }
@@ -464,6 +488,7 @@ impl Print {
             options,
             Some(original.id),
             ctx,
+            None,
         )
         .await
     }

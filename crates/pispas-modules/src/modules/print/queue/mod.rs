@@ -6,7 +6,10 @@
 //! blocks its own worker.
 
 pub mod store;
+mod turnstile;
 mod worker;
+
+pub use turnstile::Ticket;
 
 pub use worker::state_word;
 
@@ -43,6 +46,8 @@ pub struct Slot {
     /// Held while talking to the printer, so a STATUS query never opens a second connection
     /// in the middle of a job (most printers take one at a time).
     pub line: tokio::sync::Mutex<()>,
+    /// Keeps jobs in the order they arrived.
+    turnstile: turnstile::Turnstile,
 }
 
 /// In-memory state of a printer.
@@ -117,6 +122,7 @@ impl Queue {
                         wake: Notify::new(),
                         live: Mutex::new(Live::default()),
                         line: tokio::sync::Mutex::new(()),
+                        turnstile: turnstile::Turnstile::default(),
                     }),
                 )
             })
@@ -172,8 +178,12 @@ impl Queue {
         &self,
         job: NewJob,
         connection: Option<u64>,
+        ticket: Option<Ticket>,
     ) -> Result<(JobRow, bool), PrintError> {
         let uuid = job.uuid.clone();
+        if let Some(t) = &ticket {
+            t.wait_turn().await;
+        }
         let mut rx = self.watch(&uuid);
         if let (Some(c), Ok(mut o)) = (connection, self.inner.origins.lock()) {
             o.entry(uuid.clone()).or_insert(c);
@@ -188,6 +198,7 @@ impl Queue {
             }
             Inserted::Existing(row) => (row, true),
         };
+        drop(ticket);
         if settled(&row.state) {
             self.forget_if_final(&row);
             return Ok((row, repeat));
@@ -282,6 +293,12 @@ impl Queue {
             .get(id)
             .await?
             .ok_or_else(|| PrintError::JobNotFound(id.to_string()))?;
+        if state::is_final(&row.state) {
+            return Err(PrintError::NotCancellable {
+                id,
+                state: row.state,
+            });
+        }
         let slot = self.inner.slots.get(&row.printer);
         if let Some(slot) = slot {
             let Ok(mut live) = slot.live.lock() else {
@@ -312,6 +329,11 @@ impl Queue {
             slot.wake.notify_one();
         }
         Ok(now)
+    }
+
+    /// A place in `printer`'s line, taken when the request arrives.
+    pub fn ticket(&self, printer: &str) -> Option<Ticket> {
+        self.inner.slots.get(printer).map(|s| s.turnstile.ticket())
     }
 
     /// Makes a waiting printer's worker try again now.

@@ -255,7 +255,7 @@ impl JobStore {
         self.store
             .call(move |c| {
                 c.execute(
-                    "UPDATE print_jobs SET state = 'CANCELLED', finished_at = ?2, reason = 'CANCELLED' WHERE id = ?1 AND state IN ('QUEUED','WAITING')",
+                    "UPDATE print_jobs SET state = 'CANCELLED', finished_at = ?2, reason = 'CANCELLED', message = 'cancelled before it printed' WHERE id = ?1 AND state IN ('QUEUED','WAITING')",
                     params![id, at],
                 )?;
                 c.query_row(&format!("SELECT {COLUMNS} FROM print_jobs WHERE id = ?1"), [id], row).optional()
