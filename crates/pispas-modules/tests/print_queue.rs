@@ -42,11 +42,29 @@ async fn paper_out_is_known_before_sending_and_the_job_prints_when_paper_is_back
         !job_bytes_sent(&sim),
         "not one byte of the job went to a printer without paper"
     );
+    let t = std::time::Instant::now();
+    let behind = print(&mut c, "RECEIPT", "TEXT", json!("behind it"), json!({})).await;
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "told at once, not at the reply timeout"
+    );
+    assert_eq!(
+        (
+            behind["MESSAGE_DATA"]["STATE"].as_str(),
+            behind["MESSAGE_DATA"]["REASON"].as_str()
+        ),
+        (Some("QUEUED"), Some("PAPER_OUT")),
+        "{behind:#}"
+    );
     sim.set_paper(Paper::Ok);
     let s = c.call("PRINT", "STATUS", json!({})).await.unwrap();
     assert_eq!(s["MESSAGE_DATA"]["STATE"], "READY");
-    sim.wait_for_cuts(1, WAIT).await.unwrap();
-    assert!(sim.text().contains("wait for paper"));
+    sim.wait_for_cuts(2, WAIT).await.unwrap();
+    let text = sim.text();
+    assert!(
+        text.find("wait for paper").unwrap() < text.find("behind it").unwrap(),
+        "{text}"
+    );
     let id = r["MESSAGE_DATA"]["JOB_ID"].clone();
     let job = c
         .call("PRINT", "JOB", json!({ "JOB_ID": id }))

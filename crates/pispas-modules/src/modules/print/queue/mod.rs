@@ -48,6 +48,8 @@ pub struct Slot {
     pub line: tokio::sync::Mutex<()>,
     /// Keeps jobs in the order they arrived.
     turnstile: turnstile::Turnstile,
+    /// Why the printer cannot print now (`PAPER_OUT`…, and a sentence), while its worker waits.
+    blocked: watch::Sender<Option<(String, String)>>,
 }
 
 /// In-memory state of a printer.
@@ -73,6 +75,15 @@ impl Slot {
         let changed = l.state.as_ref().map(|(old, _)| old != s).unwrap_or(true);
         l.state = Some((s.to_string(), now_ms()));
         changed
+    }
+
+    /// Records why the printer is not printing (None: it is).
+    pub fn set_blocked(&self, why: Option<(String, String)>) {
+        self.blocked.send_if_modified(|b| {
+            let changed = *b != why;
+            *b = why;
+            changed
+        });
     }
 
     pub fn sending(&self) -> Option<i64> {
@@ -123,6 +134,7 @@ impl Queue {
                         live: Mutex::new(Live::default()),
                         line: tokio::sync::Mutex::new(()),
                         turnstile: turnstile::Turnstile::default(),
+                        blocked: watch::channel(None).0,
                     }),
                 )
             })
@@ -203,6 +215,8 @@ impl Queue {
             self.forget_if_final(&row);
             return Ok((row, repeat));
         }
+        let slot = self.inner.slots.get(&row.printer).cloned();
+        let mut blocked = slot.as_ref().map(|s| s.blocked.subscribe());
         let deadline = tokio::time::Instant::now() + self.inner.config.reply_timeout;
         let mut latest = row;
         loop {
@@ -213,8 +227,16 @@ impl Queue {
                     break;
                 }
             }
+            // Behind a job that waits for the printer: say so now rather than at the timeout.
+            let why = blocked.as_mut().and_then(|b| b.borrow_and_update().clone());
+            if let (Some((code, message)), true) = (why, latest.state == state::QUEUED) {
+                latest.reason = Some(code);
+                latest.message = Some(message);
+                break;
+            }
             tokio::select! {
                 changed = rx.changed() => if changed.is_err() { break },
+                Some(Ok(())) = async { match blocked.as_mut() { Some(b) => Some(b.changed().await), None => None } } => {}
                 _ = tokio::time::sleep_until(deadline) => break,
                 _ = self.inner.shutdown.cancelled() => break,
             }

@@ -51,6 +51,7 @@ pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
         let Some((job, data)) = next else {
             prepared = None;
             attempt = 0;
+            slot.set_blocked(None);
             tokio::select! { _ = shutdown.cancelled() => return, _ = slot.wake.notified() => continue }
         };
         if prepared.as_ref().is_some_and(|(id, _, _)| *id != job.id) {
@@ -89,6 +90,7 @@ pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
             }
         };
         let picked = now_ms();
+        tracing::debug!(printer = %name, job = job.id, attempt, bytes = rendered.1.bytes.len(), "sending job");
         {
             let Ok(mut live) = slot.live.lock() else {
                 return;
@@ -107,11 +109,13 @@ pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
             transport::deliver(&slot.config, &rendered.1).await
         };
         let send_ms = t.elapsed().as_millis() as u64;
+        tracing::debug!(printer = %name, job = job.id, send_ms, outcome = ?result, "delivery attempt done");
         if let Ok(mut live) = slot.live.lock() {
             live.sending = None;
         }
         match result {
             Ok(Delivery::Delivered { confirmed, status }) => {
+                slot.set_blocked(None);
                 let word = status.as_ref().map(state_word).unwrap_or("READY");
                 if slot.set_state(word) {
                     queue.publish_printer(&slot, word, "");
@@ -243,6 +247,10 @@ async fn wait_for_printer(
     message: String,
     attempt: u32,
 ) {
+    slot.set_blocked(Some((
+        code.to_string(),
+        format!("waiting behind job {}: {message}", job.id),
+    )));
     if job.state != state::WAITING || job.reason.as_deref() != Some(code) {
         match queue
             .inner
