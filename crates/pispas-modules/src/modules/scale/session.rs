@@ -257,8 +257,9 @@ fn on_frame(op: Op, frame: ScaleFrame, protocol: ScaleProtocol, sh: &ScaleShared
             reply,
             until,
             timeout,
+            awaiting,
             fault,
-            ..
+            deadline,
         } => {
             let fault = match frame {
                 ScaleFrame::Weight(r) => match reading_fault(&r) {
@@ -280,22 +281,24 @@ fn on_frame(op: Op, frame: ScaleFrame, protocol: ScaleProtocol, sh: &ScaleShared
                     f => f,
                 },
                 ScaleFrame::Nak => Some(Fault::Refused),
+                // Not an answer to "what do you weigh": keep waiting as before.
                 ScaleFrame::Ack | ScaleFrame::Echo(_) => {
-                    let deadline = if protocol.is_streaming() {
-                        until
-                    } else {
-                        Instant::now().max(until.min(Instant::now() + reply_timeout(protocol)))
-                    };
                     return Some(Op::Read {
                         reply,
                         until,
                         timeout,
-                        awaiting: true,
+                        awaiting,
                         fault,
                         deadline,
                     });
                 }
             };
+            // Overload and under zero are not transient like motion: say so now rather than
+            // make the cashier wait out TIMEOUT.
+            if matches!(fault, Some(Fault::Overload | Fault::UnderZero)) {
+                let _ = reply.send(Err(fault_error(fault, timeout)));
+                return None;
+            }
             let now = Instant::now();
             if protocol.is_streaming() {
                 return Some(Op::Read {
