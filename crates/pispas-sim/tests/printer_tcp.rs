@@ -128,3 +128,16 @@ async fn a_kick_cut_short_by_the_connection_closing_is_malformed() {
     assert!(printer.drawer_kicks().is_empty());
     assert_eq!(printer.document().oddities().len(), 1);
 }
+
+#[tokio::test]
+async fn a_slow_printer_still_receives_every_byte() {
+    let (printer, mut socket) = printer().await;
+    printer.set_slow(Some(2_000));
+    let job: Vec<u8> = b"0123456789\n".repeat(20);
+    socket.write_all(&job).await.expect("write");
+    printer
+        .wait_for_bytes(job.len(), WAIT)
+        .await
+        .expect("all bytes");
+    assert_eq!(printer.text(), String::from_utf8_lossy(&job));
+}
