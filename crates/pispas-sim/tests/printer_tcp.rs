@@ -141,3 +141,22 @@ async fn a_slow_printer_still_receives_every_byte() {
         .expect("all bytes");
     assert_eq!(printer.text(), String::from_utf8_lossy(&job));
 }
+
+#[tokio::test]
+async fn clear_forgets_finished_jobs_and_later_jobs_still_record() {
+    let (printer, mut socket) = printer().await;
+    socket.write_all(b"first\n").await.expect("write");
+    drop(socket);
+    printer.wait_for_jobs(1, WAIT).await.expect("first job");
+    printer.clear();
+    assert!(printer.jobs().is_empty());
+    let mut again = TcpStream::connect(printer.addr()).await.expect("connect");
+    again.write_all(b"second\n").await.expect("write");
+    drop(again);
+    let jobs = printer.wait_for_jobs(1, WAIT).await.expect("second job");
+    assert_eq!(
+        (jobs[0].id, jobs[0].document.text().as_str()),
+        (2, "second\n")
+    );
+    assert_eq!(printer.text(), "second\n");
+}
