@@ -5,6 +5,8 @@
 //! `echo-server` subcommand), so client and server costs are split the same way for both.
 //! Usage: `pispas-bench engine [--quick]`, `pispas-bench echo-server --plain PORT --tls PORT --dir DIR`.
 
+#[cfg(unix)]
+mod devices;
 mod echo;
 mod measure;
 mod process;
@@ -21,8 +23,14 @@ fn main() -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
+        #[cfg(unix)]
+        Some("devices") => {
+            let quick = args.iter().any(|a| a == "--quick");
+            println!("{}", devices::report(quick).context("benchmark failed")?);
+            Ok(())
+        }
         _ => {
-            eprintln!("usage: pispas-bench engine [--quick] | echo-server --plain PORT --tls PORT --dir DIR");
+            eprintln!("usage: pispas-bench engine|devices [--quick] | echo-server --plain PORT --tls PORT --dir DIR");
             std::process::exit(2);
         }
     }

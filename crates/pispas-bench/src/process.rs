@@ -55,6 +55,26 @@ fn wait_listening(
 
 /// Starts the release engine with a fresh (or given) data folder; TLS and plain share its port.
 pub fn engine(dir: &Path) -> anyhow::Result<Server> {
+    engine_with_env(dir, &[("MODULES", "base".to_string())])
+}
+
+/// User + system CPU time of a process in clock ticks (1/100 s), from /proc.
+pub fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let get = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    get(11) + get(12)
+}
+
+/// Starts the release engine with extra environment.
+pub fn engine_with_env(dir: &Path, env: &[(&str, String)]) -> anyhow::Result<Server> {
     let port = pispas_testkit::free_port();
     let started = Instant::now();
     let mut child = Command::new(sibling("pispas-modules")?)
@@ -64,8 +84,8 @@ pub fn engine(dir: &Path) -> anyhow::Result<Server> {
         .arg(dir)
         .env("LOCAL_PORT", port.to_string())
         .env("LOG_LEVEL", "warn")
-        .env("MODULES", "base")
         .env("HEARTBEAT_SECS", "0")
+        .envs(env.iter().map(|(k, v)| (k.to_string(), v.clone())))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
