@@ -1,1 +1,37 @@
-fn main() {}
+//! `pispas-bench`: measures the engine against a bare tokio-tungstenite echo server in the same
+//! run, on the same machine, and prints Markdown for docs/performance.md.
+//!
+//! Both servers run as separate processes (the release `pispas-modules` binary, and this binary's
+//! `echo-server` subcommand), so client and server costs are split the same way for both.
+//! Usage: `pispas-bench engine [--quick]`, `pispas-bench echo-server --plain PORT --tls PORT --dir DIR`.
+
+#[cfg(unix)]
+mod devices;
+mod echo;
+mod measure;
+mod process;
+
+use anyhow::Context;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("echo-server") => echo::serve_from_args(&args[1..]),
+        Some("engine") => {
+            let quick = args.iter().any(|a| a == "--quick");
+            let report = measure::engine_report(quick).context("benchmark failed")?;
+            println!("{report}");
+            Ok(())
+        }
+        #[cfg(unix)]
+        Some("devices") => {
+            let quick = args.iter().any(|a| a == "--quick");
+            println!("{}", devices::report(quick).context("benchmark failed")?);
+            Ok(())
+        }
+        _ => {
+            eprintln!("usage: pispas-bench engine|devices [--quick] | echo-server --plain PORT --tls PORT --dir DIR");
+            std::process::exit(2);
+        }
+    }
+}

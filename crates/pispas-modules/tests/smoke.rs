@@ -95,6 +95,43 @@ async fn sigterm_stops_the_binary_gracefully_with_exit_code_zero() {
     assert!(status.success(), "{status}");
 }
 
+/// Ctrl-C (SIGINT; under wine it arrives as a Windows console Ctrl-C event) stops the service
+/// gracefully: the in-flight request finishes and the exit code is 0.
+#[cfg(unix)]
+#[tokio::test]
+async fn interrupt_stops_the_binary_gracefully() {
+    let mut server = tokio::task::spawn_blocking(|| BinaryServer::start(&program(), "sigint", &[]))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut c = Client::plain(server.addr).await.unwrap();
+    let slow = c
+        .send(
+            "BASE",
+            "ECHO",
+            json!({ "DELAY_MS": 400, "DATA": "finished" }),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let pid = server.child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(
+        c.reply_to(&slow).await.unwrap()["MESSAGE_DATA"],
+        "finished",
+        "in-flight work finishes"
+    );
+    let status = tokio::task::spawn_blocking(move || server.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status}");
+}
+
 #[test]
 fn an_unknown_module_stops_startup_with_a_message_naming_it() {
     let dir = pispas_testkit::test_dir("bad-module");

@@ -14,8 +14,11 @@ pub mod bitmap;
 pub mod cli;
 pub mod document;
 pub mod escpos;
+pub mod line;
 pub mod port;
 pub mod printer;
+pub mod rfid;
+pub mod scale;
 pub mod wait;
 
 pub use wait::WaitTimeout;

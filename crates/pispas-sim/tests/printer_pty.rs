@@ -50,6 +50,40 @@ async fn dle_eot_is_answered_over_the_pty() {
 }
 
 #[tokio::test]
+async fn drop_after_closes_the_pty_and_a_new_one_serves_the_same_link() {
+    let path = link("prn-fault");
+    let printer = VirtualPrinter::start_pty(&path).await.expect("pty");
+    let first_target = std::fs::read_link(&path).expect("link");
+    printer.drop_after(4);
+    let mut port = open(&path).await;
+    port.write_all(b"lost job\n").await.expect("write");
+    port.flush().await.expect("flush");
+    let jobs = printer.wait_for_jobs(1, WAIT).await.expect("dropped job");
+    assert!(jobs[0].dropped);
+    assert_eq!(printer.received_bytes(), b"lost");
+    let mut byte = [0u8; 1];
+    assert!(
+        matches!(port.read(&mut byte).await, Err(_) | Ok(0)),
+        "the old line is dead"
+    );
+    // The new pty is made right after the drop; the engine reopens the same path.
+    let mut port = loop {
+        match std::fs::read_link(&path) {
+            Ok(target) if target != first_target => break open(&path).await,
+            _ => tokio::task::yield_now().await,
+        }
+    };
+    port.write_all(b"again\n\x1DV\x00").await.expect("write");
+    port.flush().await.expect("flush");
+    printer
+        .wait_for_cuts(1, WAIT)
+        .await
+        .expect("printed on the new pty");
+    // What arrived before the hang-up was printed; the rest of that job was lost.
+    assert_eq!(printer.text(), "lostagain\n");
+}
+
+#[tokio::test]
 async fn the_link_is_removed_when_the_printer_is_dropped() {
     let path = link("prn-drop");
     let printer = VirtualPrinter::start_pty(&path).await.expect("pty");

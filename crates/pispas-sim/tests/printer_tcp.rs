@@ -128,3 +128,35 @@ async fn a_kick_cut_short_by_the_connection_closing_is_malformed() {
     assert!(printer.drawer_kicks().is_empty());
     assert_eq!(printer.document().oddities().len(), 1);
 }
+
+#[tokio::test]
+async fn a_slow_printer_still_receives_every_byte() {
+    let (printer, mut socket) = printer().await;
+    printer.set_slow(Some(2_000));
+    let job: Vec<u8> = b"0123456789\n".repeat(20);
+    socket.write_all(&job).await.expect("write");
+    printer
+        .wait_for_bytes(job.len(), WAIT)
+        .await
+        .expect("all bytes");
+    assert_eq!(printer.text(), String::from_utf8_lossy(&job));
+}
+
+#[tokio::test]
+async fn clear_forgets_finished_jobs_and_later_jobs_still_record() {
+    let (printer, mut socket) = printer().await;
+    socket.write_all(b"first\n").await.expect("write");
+    drop(socket);
+    printer.wait_for_jobs(1, WAIT).await.expect("first job");
+    printer.clear();
+    assert!(printer.jobs().is_empty());
+    let mut again = TcpStream::connect(printer.addr()).await.expect("connect");
+    again.write_all(b"second\n").await.expect("write");
+    drop(again);
+    let jobs = printer.wait_for_jobs(1, WAIT).await.expect("second job");
+    assert_eq!(
+        (jobs[0].id, jobs[0].document.text().as_str()),
+        (2, "second\n")
+    );
+    assert_eq!(printer.text(), "second\n");
+}

@@ -19,12 +19,42 @@ use tokio_tungstenite::WebSocketStream;
 /// How long a test waits for any one message before failing.
 pub const WAIT: Duration = Duration::from_secs(20);
 
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+/// Any stream a WebSocket can run over (plain TCP or TLS).
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// A raw WebSocket to the server, for benchmarks that must not parse replies.
+pub type RawSocket = WebSocketStream<Box<dyn Io>>;
+
+/// Opens a raw WebSocket (plain, or TLS when `opts.tls_cert` is set).
+pub async fn connect_raw(addr: SocketAddr, opts: Connect<'_>) -> anyhow::Result<RawSocket> {
+    let tcp = TcpStream::connect(addr)
+        .await
+        .with_context(|| format!("connect {addr}"))?;
+    tcp.set_nodelay(true)?;
+    let scheme = if opts.tls_cert.is_some() { "wss" } else { "ws" };
+    let query = opts
+        .token
+        .map(|t| format!("?token={t}"))
+        .unwrap_or_default();
+    let mut req = format!("{scheme}://localhost:{}/{query}", addr.port()).into_client_request()?;
+    if let Some(origin) = opts.origin {
+        req.headers_mut()
+            .insert("Origin", HeaderValue::from_str(origin)?);
+    }
+    let io: Box<dyn Io> = match opts.tls_cert {
+        Some(der) => Box::new(tls_connect(tcp, der).await?),
+        None => Box::new(tcp),
+    };
+    let (ws, _) = tokio_tungstenite::client_async(req, io)
+        .await
+        .map_err(|e| anyhow!("handshake: {e}"))?;
+    Ok(ws)
+}
 
 /// A connected client.
 pub struct Client {
-    ws: WebSocketStream<Box<dyn Io>>,
+    ws: RawSocket,
     /// Messages received while waiting for another one.
     backlog: VecDeque<Value>,
 }

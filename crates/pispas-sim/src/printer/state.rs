@@ -40,9 +40,17 @@ pub(crate) struct State {
     pub document: Document,
     pub held: Vec<(usize, Element)>,
     pub jobs: Vec<Job>,
+    pub last_job_id: usize,
     pub status_requests: Vec<u8>,
     pub drop_after: Option<usize>,
     pub slow_bytes_per_sec: Option<u32>,
+}
+
+impl State {
+    /// A job by id (ids stay stable when `clear` forgets finished jobs).
+    pub fn job_mut(&mut self, id: usize) -> Option<&mut Job> {
+        self.jobs.iter_mut().find(|j| j.id == id)
+    }
 }
 
 pub(crate) struct Shared {
@@ -95,7 +103,8 @@ impl Shared {
 
     pub fn start_job(&self, transport: &str) -> usize {
         let mut st = self.lock();
-        let id = st.jobs.len() + 1;
+        st.last_job_id += 1;
+        let id = st.last_job_id;
         st.jobs.push(Job {
             id,
             transport: transport.to_string(),
@@ -114,7 +123,7 @@ impl Shared {
     }
 
     pub fn finish_job(&self, job: usize, dropped: bool) {
-        if let Some(j) = self.lock().jobs.get_mut(job - 1) {
+        if let Some(j) = self.lock().job_mut(job) {
             j.finished = true;
             j.dropped = dropped;
         }
@@ -130,7 +139,7 @@ impl Shared {
 
     /// Records bytes in a job only (an ePOS request body is not raw ESC/POS).
     pub fn job_bytes(&self, job: usize, bytes: &[u8]) {
-        if let Some(j) = self.lock().jobs.get_mut(job - 1) {
+        if let Some(j) = self.lock().job_mut(job) {
             j.bytes.extend_from_slice(bytes);
         }
     }
@@ -158,7 +167,7 @@ impl Shared {
 
     fn print_now(&self, st: &mut State, job: usize, element: Element) {
         st.document.push(element.clone());
-        if let Some(j) = st.jobs.get_mut(job - 1) {
+        if let Some(j) = st.job_mut(job) {
             j.document.push(element.clone());
         }
         let _ = self.events.send(PrinterEvent::Printed { job, element });

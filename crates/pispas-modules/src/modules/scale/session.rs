@@ -16,6 +16,8 @@ use tokio_util::sync::CancellationToken;
 
 /// Pause before asking again while the weight moves (the 8217 wants ~0.2 s between commands).
 const RETRY_GAP: Duration = Duration::from_millis(200);
+/// How long an Adam or Dibal scale must stay silent before its last weight counts as current.
+const SILENCE_WINDOW: Duration = Duration::from_secs(1);
 /// How long to wait for an ACK/NAK after tare or zero before taking silence as done.
 const COMMAND_WAIT: Duration = Duration::from_millis(500);
 
@@ -60,7 +62,9 @@ impl Op {
 /// How long the scale may take to answer one request.
 fn reply_timeout(protocol: ScaleProtocol) -> Duration {
     match protocol {
-        ScaleProtocol::Adam => Duration::from_millis(300),
+        // Silent protocols: ask again soon, so a weight that settles is caught within the
+        // silence window.
+        ScaleProtocol::Adam | ScaleProtocol::Dibal => Duration::from_millis(300),
         _ => Duration::from_secs(1),
     }
 }
@@ -92,7 +96,7 @@ pub(super) async fn serve<T: DeviceIo>(
                     while let Some(frame) = next_frame(protocol, &mut buf) {
                         sh.observe(&frame);
                         if let Some(current) = op.take() {
-                            op = on_frame(current, frame, protocol, sh);
+                            op = on_frame(current, frame, protocol);
                         }
                     }
                     Ok(())
@@ -232,7 +236,7 @@ fn reading_fault(r: &Reading) -> Option<Fault> {
     }
 }
 
-fn on_frame(op: Op, frame: ScaleFrame, protocol: ScaleProtocol, sh: &ScaleShared) -> Option<Op> {
+fn on_frame(op: Op, frame: ScaleFrame, protocol: ScaleProtocol) -> Option<Op> {
     match op {
         Op::Poll { .. } => match frame {
             ScaleFrame::Weight(_) | ScaleFrame::Status(_) | ScaleFrame::Nak => None,
@@ -257,8 +261,9 @@ fn on_frame(op: Op, frame: ScaleFrame, protocol: ScaleProtocol, sh: &ScaleShared
             reply,
             until,
             timeout,
+            awaiting,
             fault,
-            ..
+            deadline,
         } => {
             let fault = match frame {
                 ScaleFrame::Weight(r) => match reading_fault(&r) {
@@ -268,34 +273,27 @@ fn on_frame(op: Op, frame: ScaleFrame, protocol: ScaleProtocol, sh: &ScaleShared
                     }
                     f => f,
                 },
-                ScaleFrame::Status(s) => match status_fault(&s) {
-                    // A status with no fault flag: the weight has not changed since the last one.
-                    None => match sh.held() {
-                        Some(r) => {
-                            let _ = reply.send(Ok((r, true)));
-                            return None;
-                        }
-                        None => fault,
-                    },
-                    f => f,
-                },
+                // A status without a fault flag still is not a weight: ask again.
+                ScaleFrame::Status(s) => status_fault(&s).or(Some(Fault::Motion)),
                 ScaleFrame::Nak => Some(Fault::Refused),
+                // Not an answer to "what do you weigh": keep waiting as before.
                 ScaleFrame::Ack | ScaleFrame::Echo(_) => {
-                    let deadline = if protocol.is_streaming() {
-                        until
-                    } else {
-                        Instant::now().max(until.min(Instant::now() + reply_timeout(protocol)))
-                    };
                     return Some(Op::Read {
                         reply,
                         until,
                         timeout,
-                        awaiting: true,
+                        awaiting,
                         fault,
                         deadline,
                     });
                 }
             };
+            // Overload and under zero are not transient like motion: say so now rather than
+            // make the cashier wait out TIMEOUT.
+            if matches!(fault, Some(Fault::Overload | Fault::UnderZero)) {
+                let _ = reply.send(Err(fault_error(fault, timeout)));
+                return None;
+            }
             let now = Instant::now();
             if protocol.is_streaming() {
                 return Some(Op::Read {
@@ -337,13 +335,21 @@ async fn on_deadline<W: AsyncWrite + Unpin>(
             let _ = reply.send(Ok(false));
             Ok(None)
         }
+        // Adam and Dibal scales say nothing rather than repeat an unchanged weight, and also say
+        // nothing while the weight moves. After a second of silence (or TIMEOUT, if shorter) the
+        // last weight is taken as still current; until then keep asking, so a new weight that
+        // settles within that second is what gets sold.
         Op::Read {
             reply,
+            until,
             timeout,
             awaiting: true,
             fault: None,
             ..
-        } if silence_means_unchanged(protocol) => {
+        } if silence_means_unchanged(protocol)
+            && now >= (until - timeout) + SILENCE_WINDOW.min(timeout)
+            && (protocol == ScaleProtocol::Adam || sh.held().is_some()) =>
+        {
             match sh.held() {
                 Some(r) => {
                     let _ = reply.send(Ok((r, true)));

@@ -2,9 +2,10 @@
 //!
 //! A `?` as the second byte means the scale could not give a weight. Source: research notes §4
 //! (`[CODE]` kortoaus/cas-scale `src/index.ts`, tested on a PD-II in ECR type 2). The notes say
-//! status and commands are "the same style as 8217"; that part is inferred, so a status byte
-//! after `?` is decoded with the 8217 bit layout only when it looks like one (bit 6 set). No
-//! checksum exists. This file only decodes.
+//! status and commands are "the same style as 8217"; that part is inferred, so a lone status
+//! byte (`STX ? s CR`) is decoded with the 8217 bit layout, and so is a longer `?` body whose
+//! first byte has bit 6 set; other `?` bodies (`?0000`) are kept raw. No checksum exists. This
+//! file only decodes.
 
 use super::framing::{self, Span, CR, STX};
 use super::{status_code, toledo8217, weight, Decode, Reading, ScaleFrame, ScaleStatus};
@@ -15,6 +16,9 @@ pub(crate) const WEIGHT_REQUEST: &[u8] = b"W";
 const MAX_FRAME: usize = 12;
 
 pub(crate) fn decode(buf: &[u8]) -> Decode {
+    if let Some(status) = toledo8217::positional_status(buf) {
+        return status;
+    }
     match framing::delimited(buf, STX, CR, MAX_FRAME) {
         Span::Incomplete => Decode::Incomplete,
         Span::Garbage(consumed) => Decode::Skip { consumed },

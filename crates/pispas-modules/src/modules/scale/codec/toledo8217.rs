@@ -29,6 +29,9 @@ pub(crate) fn decode(buf: &[u8]) -> Decode {
             Some(_) => {}
         }
     }
+    if let Some(status) = positional_status(buf) {
+        return status;
+    }
     match framing::delimited(buf, STX, CR, MAX_FRAME) {
         Span::Incomplete => Decode::Incomplete,
         Span::Garbage(consumed) => Decode::Skip { consumed },
@@ -39,6 +42,21 @@ pub(crate) fn decode(buf: &[u8]) -> Decode {
             },
             None => Decode::Skip { consumed: end + 1 },
         },
+    }
+}
+
+/// `STX ? <status> CR`, read by position: a status byte may itself be 0x02 (over capacity
+/// without bit 6, as the research notes' bit table gives it), which framing on STX would take for
+/// the start of a new frame. A bare `STX ? CR` is left to the framed path.
+pub(crate) fn positional_status(buf: &[u8]) -> Option<Decode> {
+    match buf {
+        [STX, b'?'] => Some(Decode::Incomplete),
+        [STX, b'?', s] if *s != CR => Some(Decode::Incomplete),
+        [STX, b'?', s, CR, ..] if *s != CR => Some(Decode::Frame {
+            consumed: 4,
+            frame: ScaleFrame::Status(status_from_byte(*s)),
+        }),
+        _ => None,
     }
 }
 
@@ -187,6 +205,18 @@ mod tests {
             decode(b"\x02 1111111111111111"),
             Decode::Skip { consumed: 1 }
         );
+    }
+
+    #[test]
+    fn a_status_byte_equal_to_stx_is_read_by_position_not_as_a_new_frame() {
+        assert_eq!(decode(&[STX, b'?', 0x02]), Decode::Incomplete);
+        match decode(&[STX, b'?', 0x02, CR, STX]) {
+            Decode::Frame {
+                consumed: 4,
+                frame: ScaleFrame::Status(s),
+            } => assert!(s.overload && !s.motion),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
