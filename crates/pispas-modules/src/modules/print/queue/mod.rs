@@ -5,6 +5,7 @@
 //! `store.rs` is the table, `worker.rs` the per-printer loop. A slow or dead printer only
 //! blocks its own worker.
 
+mod group_commit;
 pub mod store;
 mod turnstile;
 mod worker;
@@ -99,6 +100,7 @@ pub struct Queue {
 
 struct Inner {
     store: JobStore,
+    inserter: group_commit::Inserter,
     events: EventBus,
     renderer: Renderer,
     config: Arc<PrintConfig>,
@@ -141,6 +143,7 @@ impl Queue {
             .collect();
         let queue = Queue {
             inner: Arc::new(Inner {
+                inserter: group_commit::Inserter::start(store.clone(), tracker, shutdown.clone()),
                 store,
                 events,
                 renderer,
@@ -200,7 +203,10 @@ impl Queue {
         if let (Some(c), Ok(mut o)) = (connection, self.inner.origins.lock()) {
             o.entry(uuid.clone()).or_insert(c);
         }
-        let (row, repeat) = match self.inner.store.insert(job).await? {
+        let pending = self.inner.inserter.enqueue(job);
+        // In line now: later jobs for this printer may go (and share this job's disk flush).
+        drop(ticket);
+        let (row, repeat) = match pending.committed().await? {
             Inserted::New(row) => {
                 self.publish(&row);
                 if let Some(slot) = self.inner.slots.get(&row.printer) {
@@ -210,7 +216,6 @@ impl Queue {
             }
             Inserted::Existing(row) => (row, true),
         };
-        drop(ticket);
         if settled(&row.state) {
             self.forget_if_final(&row);
             return Ok((row, repeat));

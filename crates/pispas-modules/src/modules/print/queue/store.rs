@@ -123,29 +123,32 @@ impl JobStore {
         Ok(JobStore { store })
     }
 
-    /// Inserts a job, or returns the one with the same UUID (committed before returning).
+    /// Inserts jobs in one transaction (one disk flush for all of them); each is new, or the one
+    /// already stored under its UUID. Blocking: run it on the blocking pool.
     ///
-    /// Fails when the database cannot be written.
-    pub async fn insert(&self, job: NewJob) -> Result<Inserted, StoreError> {
-        self.store
-            .call(move |c| {
-                let tx = c.transaction()?;
+    /// Fails when the database cannot be written; then none of them is stored.
+    pub fn insert_batch_blocking(&self, jobs: &[NewJob]) -> Result<Vec<Inserted>, StoreError> {
+        self.store.call_blocking(|c| {
+            let tx = c.transaction()?;
+            let mut out = Vec::with_capacity(jobs.len());
+            for job in jobs {
                 let existing = tx
                     .query_row(&format!("SELECT {COLUMNS} FROM print_jobs WHERE uuid = ?1"), [&job.uuid], row)
                     .optional()?;
                 if let Some(e) = existing {
-                    return Ok(Inserted::Existing(e));
+                    out.push(Inserted::Existing(e));
+                    continue;
                 }
                 tx.execute(
                     "INSERT INTO print_jobs (uuid, printer, format, data, options, state, accepted_at, source_job) VALUES (?1, ?2, ?3, ?4, ?5, 'QUEUED', ?6, ?7)",
                     params![job.uuid, job.printer, job.format, job.data, job.options.to_string(), job.accepted_at, job.source_job],
                 )?;
                 let id = tx.last_insert_rowid();
-                let new = tx.query_row(&format!("SELECT {COLUMNS} FROM print_jobs WHERE id = ?1"), [id], row)?;
-                tx.commit()?;
-                Ok(Inserted::New(new))
-            })
-            .await
+                out.push(Inserted::New(tx.query_row(&format!("SELECT {COLUMNS} FROM print_jobs WHERE id = ?1"), [id], row)?));
+            }
+            tx.commit()?;
+            Ok(out)
+        })
     }
 
     /// The oldest job of `printer` still to print, with its data.
