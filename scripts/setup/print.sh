@@ -5,7 +5,9 @@
 # runs a few checks.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-"$here/apt.sh" chromium cups cups-client cups-bsd python3 python3-pip
+"$here/apt.sh" chromium cups cups-client cups-bsd
+command -v python3 >/dev/null 2>&1 || "$here/apt.sh" python3
+python3 -m pip --version >/dev/null 2>&1 || "$here/apt.sh" python3-pip
 
 lib=/usr/local/lib/libpdfium.so
 if [ ! -e "$lib" ]; then
