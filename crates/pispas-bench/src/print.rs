@@ -85,10 +85,10 @@ fn png(w: u32, h: u32, black: impl Fn(u32, u32) -> bool) -> Vec<u8> {
 /// A typical 80 mm receipt: logo, header, 15 item lines, totals, a QR code.
 fn receipt_html() -> String {
     let logo = b64(&png(200, 80, |x, y| {
-        (x / 10 + y / 10) % 2 == 0 || y < 4 || y > 75
+        (x / 10 + y / 10) % 2 == 0 || !(4..=75).contains(&y)
     }));
     let qr = b64(&png(29, 29, |x, y| {
-        (x < 7 && y < 7) || (x > 21 && y < 7) || (x < 7 && y > 21) || (x * 13 + y * 7) % 3 == 0
+        (y < 7 && !(7..=21).contains(&x)) || (x < 7 && y > 21) || (x * 13 + y * 7) % 3 == 0
     }));
     let mut lines = String::new();
     for i in 1..=15 {

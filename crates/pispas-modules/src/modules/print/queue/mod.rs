@@ -8,17 +8,19 @@
 mod group_commit;
 pub mod store;
 mod turnstile;
+mod view;
 mod worker;
+
+pub use view::{job_json, reply_for};
 
 pub use turnstile::Ticket;
 
 pub use worker::state_word;
 
-use super::error::{code_from_reason, PrintError};
+use super::error::PrintError;
 use super::printer::{PrintConfig, PrinterConfig};
 use super::render::Renderer;
 use crate::events::{Audience, Event, EventBus};
-use crate::protocol::Failure;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -384,46 +386,6 @@ impl Queue {
 /// States at which a PRINT request stops waiting.
 fn settled(s: &str) -> bool {
     state::is_final(s) || s == state::WAITING
-}
-
-/// A job as clients see it.
-pub fn job_json(row: &JobRow) -> Value {
-    json!({
-        "JOB_ID": row.id,
-        "UUID": row.uuid,
-        "PRINTER": row.printer,
-        "FORMAT": row.format,
-        "STATE": row.state,
-        "REASON": row.reason,
-        "MESSAGE": row.message,
-        "ATTEMPTS": row.attempts,
-        "ACCEPTED_AT": row.accepted_at,
-        "FINISHED_AT": row.finished_at,
-        "BYTES": row.bytes,
-        "SIZE": row.size,
-        "OPTIONS": row.options,
-        "TIMINGS": row.timings,
-        "REPRINT_OF": row.source_job,
-    })
-}
-
-/// The reply to PRINT-like actions for a job in `row`'s state.
-pub fn reply_for(row: &JobRow, repeat: bool) -> Result<Value, Failure> {
-    let mut data = job_json(row);
-    if let Some(m) = data.as_object_mut() {
-        m.insert("DUPLICATE".into(), json!(repeat));
-    }
-    match row.state.as_str() {
-        state::FAILED | state::CANCELLED | state::EXPIRED => {
-            let reason = row.reason.clone().unwrap_or_else(|| row.state.clone());
-            let message = row
-                .message
-                .clone()
-                .unwrap_or_else(|| format!("job {} {}", row.id, row.state.to_lowercase()));
-            Err(Failure::new(code_from_reason(&reason), message).with_details(data))
-        }
-        _ => Ok(data),
-    }
 }
 
 /// How long a worker waits before asking a printer that was not ready again.

@@ -25,7 +25,7 @@ fn columns_fill_the_line_with_the_price_flush_right() {
 
 #[test]
 fn a_long_cell_wraps_inside_its_column() {
-    let out = layout_columns(
+    let out = layout::columns(
         &[
             Column {
                 text: "Hamburguesa completa con patatas".into(),
