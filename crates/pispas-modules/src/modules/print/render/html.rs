@@ -298,6 +298,9 @@ async fn print(page: &Page, html: &str, css_width: u32, dots: u32) -> Result<Vec
         margin_left: Some(0.0),
         margin_right: Some(0.0),
         prefer_css_page_size: Some(false),
+        // Accessibility tags and an outline cost time and nothing prints them.
+        generate_tagged_pdf: Some(false),
+        generate_document_outline: Some(false),
         ..Default::default()
     };
     page.pdf(params).await.map_err(|e| err("print", e))
