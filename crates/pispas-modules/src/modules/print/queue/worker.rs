@@ -67,6 +67,7 @@ pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
             tracing::error!(job = job.id, error = %e, "stored options unreadable; using defaults");
             Options::default()
         });
+        let picked = now_ms();
         let rendered = match prepared.take() {
             Some(p) => p,
             None => {
@@ -89,7 +90,6 @@ pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
                 }
             }
         };
-        let picked = now_ms();
         tracing::debug!(printer = %name, job = job.id, attempt, bytes = rendered.1.bytes.len(), "sending job");
         {
             let Ok(mut live) = slot.live.lock() else {
