@@ -57,11 +57,19 @@ impl Print {
         if config.prewarm && !config.printers.is_empty() {
             let r = renderer.clone();
             ctx.tracker.spawn(async move {
-                if let Err(e) = r.check_pdfium().await {
+                let (pdfium, browser) = tokio::join!(r.check_pdfium(), r.html.warm_up());
+                if let Err(e) = pdfium {
                     tracing::warn!("PDF printing unavailable: {e}");
                 }
-                if let Err(e) = r.html.warm_up().await {
-                    tracing::warn!("HTML printing unavailable until fixed: {e}");
+                match browser {
+                    // One throw-away receipt through the whole path: the first real one then
+                    // finds fonts, the PDF printer and pdfium already warm.
+                    Ok(()) => {
+                        if let Err(e) = r.raster_html("<p>Pispas</p>", 576, 576).await {
+                            tracing::warn!("HTML warm-up render failed: {e}");
+                        }
+                    }
+                    Err(e) => tracing::warn!("HTML printing unavailable until fixed: {e}"),
                 }
             });
         }
