@@ -100,7 +100,7 @@ async fn html_that_never_finishes_loading_fails_cleanly_and_the_next_job_prints(
     let server = engine(
         "print-html-hang",
         &[("RECEIPT", format!("tcp://{}", sim.addr()))],
-        &[("PRINT_RENDER_TIMEOUT_MS", "1500")],
+        &[("PRINT_RENDER_TIMEOUT_MS", "4000")],
     )
     .await;
     let mut c = Client::plain(server.addr()).await.unwrap();
