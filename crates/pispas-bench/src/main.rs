@@ -9,6 +9,7 @@
 mod devices;
 mod echo;
 mod measure;
+mod print;
 mod process;
 
 use anyhow::Context;
@@ -29,8 +30,13 @@ fn main() -> anyhow::Result<()> {
             println!("{}", devices::report(quick).context("benchmark failed")?);
             Ok(())
         }
+        Some("print") => {
+            let quick = args.iter().any(|a| a == "--quick");
+            println!("{}", print::report(quick).context("benchmark failed")?);
+            Ok(())
+        }
         _ => {
-            eprintln!("usage: pispas-bench engine|devices [--quick] | echo-server --plain PORT --tls PORT --dir DIR");
+            eprintln!("usage: pispas-bench engine|devices|print [--quick] | echo-server --plain PORT --tls PORT --dir DIR");
             std::process::exit(2);
         }
     }

@@ -303,6 +303,14 @@ fn build_router(ctx: &ModuleContext, info: &Arc<EngineInfo>) -> Result<Router, S
     for kind in &ctx.config.modules {
         let service: Arc<dyn Service> = match kind {
             ModuleKind::Base => Arc::new(base::Base::new(info.clone())),
+            ModuleKind::Print => {
+                Arc::new(modules::print::Print::start(ctx).map_err(|message| {
+                    StartError::Module {
+                        module: "print",
+                        message,
+                    }
+                })?)
+            }
             ModuleKind::Scale => {
                 Arc::new(modules::scale::ScaleService::start(ctx).map_err(|message| {
                     StartError::Module {

@@ -23,6 +23,16 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("HANDSHAKE_TIMEOUT_MS", "10000", "Time allowed for the TLS and WebSocket handshakes."),
     ("SHUTDOWN_GRACE_MS", "5000", "On shutdown, how long in-flight requests may take to finish."),
     ("HEARTBEAT_SECS", "30", "Period of the BASE heartbeat event to subscribers; 0 disables it."),
+    ("PRINTER_<NAME>", "none", "A printer by URI: tcp://host:9100, serial://COM3?baud=19200, usb://04b8:0e28, spooler://<queue>, epos://host, file://path; options width, codepage, cut, drawer_pin, drawer_open, status, timeout_ms."),
+    ("DEFAULT_PRINTER", "the only printer, else RECEIPT", "Printer used when a request names none."),
+    ("PRINT_RESUME_WINDOW", "300", "Seconds: jobs not printed within this long of being accepted (after a restart, or waiting for paper) expire instead of printing late; 0 expires every pending job at start."),
+    ("PRINT_RENDER_TIMEOUT_MS", "10000", "Longest an HTML or PDF render may take (a resource that never loads fails with RENDER_FAILED)."),
+    ("PRINT_MAX_DATA_BYTES", "16777216", "Largest decoded DATA accepted by PRINT (16 MiB)."),
+    ("PRINT_MAX_PAGES", "50", "Most pages of a PDF that are printed."),
+    ("PRINT_REPLY_TIMEOUT_MS", "30000", "Longest a PRINT reply waits for the job to be delivered before answering with its current state."),
+    ("PRINT_PREWARM", "true", "Start the rendering browser when PRINT starts, so the first HTML receipt is fast."),
+    ("CHROME_PATH", "Edge, Chrome or Chromium in their usual places", "Browser used to render HTML receipts."),
+    ("PDFIUM_PATH", "beside the app, its resources, /usr/local/lib, the system", "pdfium library (file or folder) used to render PDFs."),
 ];
 
 /// Prefixes of device keys owned by modules (`PRINTER_RECEIPT`, `SCALE_DELI`…).

@@ -5,6 +5,7 @@
 //! POS gets a clear MODULE_UNAVAILABLE rather than UNKNOWN_TARGET.
 
 pub mod base;
+pub mod print;
 pub mod rfid;
 pub mod scale;
 pub mod unavailable;

@@ -52,6 +52,32 @@ pub enum ErrorCode {
     InvalidConfig,
     /// A bug or an unexpected internal condition; the log has the details.
     Internal,
+    /// No printer of that name is configured (or none is and no default is set).
+    PrinterNotFound,
+    /// The printer cannot be reached or says it is offline.
+    PrinterOffline,
+    /// The printer is out of paper.
+    PaperOut,
+    /// The printer's cover is open.
+    CoverOpen,
+    /// The printer reports a mechanical, cutter or unrecoverable error.
+    PrinterError,
+    /// The document could not be rendered (browser or pdfium missing, a load that timed out, an unreadable PDF or image).
+    RenderFailed,
+    /// DATA is not valid for its FORMAT (bad base64, empty document, malformed RECEIPT).
+    BadData,
+    /// DATA is larger than PRINT_MAX_DATA_BYTES or has more pages than PRINT_MAX_PAGES.
+    DataTooLarge,
+    /// No print job has that id.
+    JobNotFound,
+    /// The job is being printed or is already finished.
+    JobNotCancellable,
+    /// The job was cancelled before it printed.
+    JobCancelled,
+    /// The job was not printed within PRINT_RESUME_WINDOW and will not be.
+    JobExpired,
+    /// The printer or spooler refused the job (the message says why).
+    DeliveryFailed,
 }
 
 impl ErrorCode {
@@ -79,6 +105,19 @@ impl ErrorCode {
             ErrorCode::ScaleUnderZero => "SCALE_UNDER_ZERO",
             ErrorCode::InvalidConfig => "INVALID_CONFIG",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::PrinterNotFound => "PRINTER_NOT_FOUND",
+            ErrorCode::PrinterOffline => "PRINTER_OFFLINE",
+            ErrorCode::PaperOut => "PAPER_OUT",
+            ErrorCode::CoverOpen => "COVER_OPEN",
+            ErrorCode::PrinterError => "PRINTER_ERROR",
+            ErrorCode::RenderFailed => "RENDER_FAILED",
+            ErrorCode::BadData => "BAD_DATA",
+            ErrorCode::DataTooLarge => "DATA_TOO_LARGE",
+            ErrorCode::JobNotFound => "JOB_NOT_FOUND",
+            ErrorCode::JobNotCancellable => "JOB_NOT_CANCELLABLE",
+            ErrorCode::JobCancelled => "JOB_CANCELLED",
+            ErrorCode::JobExpired => "JOB_EXPIRED",
+            ErrorCode::DeliveryFailed => "DELIVERY_FAILED",
         }
     }
 }

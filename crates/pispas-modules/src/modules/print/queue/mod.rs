@@ -1,0 +1,394 @@
+//! The durable print queue: jobs are stored before they are acknowledged, one worker per
+//! printer prints them in order, and everyone who asked about a job (the request, a retried
+//! request with the same UUIDV4, event subscribers) hears about its state changes.
+//!
+//! `store.rs` is the table, `worker.rs` the per-printer loop. A slow or dead printer only
+//! blocks its own worker.
+
+mod group_commit;
+pub mod store;
+mod turnstile;
+mod view;
+mod worker;
+
+pub use view::{job_json, reply_for};
+
+pub use turnstile::Ticket;
+
+pub use worker::state_word;
+
+use super::error::PrintError;
+use super::printer::{PrintConfig, PrinterConfig};
+use super::render::Renderer;
+use crate::events::{Audience, Event, EventBus};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use store::{state, Inserted, JobRow, JobStore, NewJob};
+use tokio::sync::{watch, Notify};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// The topic job and printer events are published on.
+pub const TOPIC: &str = "PRINT";
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// What the worker of one printer shares with the service.
+pub struct Slot {
+    pub config: PrinterConfig,
+    wake: Notify,
+    live: Mutex<Live>,
+    /// Held while talking to the printer, so a STATUS query never opens a second connection
+    /// in the middle of a job (most printers take one at a time).
+    pub line: tokio::sync::Mutex<()>,
+    /// Keeps jobs in the order they arrived.
+    turnstile: turnstile::Turnstile,
+    /// Why the printer cannot print now (`PAPER_OUT`…, and a sentence), while its worker waits.
+    blocked: watch::Sender<Option<(String, String)>>,
+}
+
+/// In-memory state of a printer.
+#[derive(Default)]
+struct Live {
+    /// The job whose bytes are going out now (it cannot be cancelled).
+    sending: Option<i64>,
+    cancelled: HashSet<i64>,
+    /// Last known state (`READY`, `PAPER_OUT`…) and when.
+    state: Option<(String, i64)>,
+}
+
+impl Slot {
+    /// The last known state and when it was seen.
+    pub fn last_state(&self) -> Option<(String, i64)> {
+        self.live.lock().ok().and_then(|l| l.state.clone())
+    }
+
+    pub fn set_state(&self, s: &str) -> bool {
+        let Ok(mut l) = self.live.lock() else {
+            return false;
+        };
+        let changed = l.state.as_ref().map(|(old, _)| old != s).unwrap_or(true);
+        l.state = Some((s.to_string(), now_ms()));
+        changed
+    }
+
+    /// Records why the printer is not printing (None: it is).
+    pub fn set_blocked(&self, why: Option<(String, String)>) {
+        self.blocked.send_if_modified(|b| {
+            let changed = *b != why;
+            *b = why;
+            changed
+        });
+    }
+
+    pub fn sending(&self) -> Option<i64> {
+        self.live.lock().ok().and_then(|l| l.sending)
+    }
+}
+
+/// A cheap handle to the queue.
+#[derive(Clone)]
+pub struct Queue {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: JobStore,
+    inserter: group_commit::Inserter,
+    events: EventBus,
+    renderer: Renderer,
+    config: Arc<PrintConfig>,
+    slots: BTreeMap<String, Arc<Slot>>,
+    watchers: Mutex<HashMap<String, watch::Sender<Option<JobRow>>>>,
+    /// Which connection asked for a job, for its events.
+    origins: Mutex<HashMap<String, u64>>,
+    shutdown: CancellationToken,
+}
+
+impl Queue {
+    /// Expires jobs older than the resume window, then starts one worker per printer; workers
+    /// pick up jobs left from before a restart.
+    ///
+    /// Fails when the queue's table cannot be read or written.
+    pub fn start(
+        store: JobStore,
+        events: EventBus,
+        renderer: Renderer,
+        config: Arc<PrintConfig>,
+        tracker: &TaskTracker,
+        shutdown: CancellationToken,
+    ) -> Result<Queue, PrintError> {
+        let slots = config
+            .printers
+            .values()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    Arc::new(Slot {
+                        config: p.clone(),
+                        wake: Notify::new(),
+                        live: Mutex::new(Live::default()),
+                        line: tokio::sync::Mutex::new(()),
+                        turnstile: turnstile::Turnstile::default(),
+                        blocked: watch::channel(None).0,
+                    }),
+                )
+            })
+            .collect();
+        let queue = Queue {
+            inner: Arc::new(Inner {
+                inserter: group_commit::Inserter::start(store.clone(), tracker, shutdown.clone()),
+                store,
+                events,
+                renderer,
+                config,
+                slots,
+                watchers: Mutex::new(HashMap::new()),
+                origins: Mutex::new(HashMap::new()),
+                shutdown,
+            }),
+        };
+        let now = now_ms();
+        let window = queue.inner.config.resume_window.as_millis() as i64;
+        for job in queue.inner.store.expire_older_than(now - window, now)? {
+            tracing::warn!(job = job.id, printer = %job.printer, "job not printed within PRINT_RESUME_WINDOW; expired");
+            queue.publish(&job);
+        }
+        let week = 7 * 24 * 3600 * 1000;
+        if let Ok(n) = queue.inner.store.prune(now - week) {
+            if n > 0 {
+                tracing::info!(removed = n, "old finished print jobs removed");
+            }
+        }
+        for slot in queue.inner.slots.values() {
+            tracker.spawn(worker::run(queue.clone(), slot.clone()));
+        }
+        Ok(queue)
+    }
+
+    pub fn slots(&self) -> &BTreeMap<String, Arc<Slot>> {
+        &self.inner.slots
+    }
+
+    pub fn store(&self) -> &JobStore {
+        &self.inner.store
+    }
+
+    pub fn renderer(&self) -> &Renderer {
+        &self.inner.renderer
+    }
+
+    /// Stores a job (or finds the one with the same UUIDV4) and waits until it is delivered,
+    /// waiting for the printer, failed, or PRINT_REPLY_TIMEOUT_MS passed. Returns the job as it
+    /// then is, and whether it was a repeat.
+    ///
+    /// Fails when the job cannot be stored.
+    pub async fn submit(
+        &self,
+        job: NewJob,
+        connection: Option<u64>,
+        ticket: Option<Ticket>,
+    ) -> Result<(JobRow, bool), PrintError> {
+        let uuid = job.uuid.clone();
+        if let Some(t) = &ticket {
+            t.wait_turn().await;
+        }
+        let mut rx = self.watch(&uuid);
+        if let (Some(c), Ok(mut o)) = (connection, self.inner.origins.lock()) {
+            o.entry(uuid.clone()).or_insert(c);
+        }
+        let pending = self.inner.inserter.enqueue(job);
+        // In line now: later jobs for this printer may go (and share this job's disk flush).
+        drop(ticket);
+        let (row, repeat) = match pending.committed().await? {
+            Inserted::New(row) => {
+                self.publish(&row);
+                if let Some(slot) = self.inner.slots.get(&row.printer) {
+                    slot.wake.notify_one();
+                }
+                (row, false)
+            }
+            Inserted::Existing(row) => (row, true),
+        };
+        if settled(&row.state) {
+            self.forget_if_final(&row);
+            return Ok((row, repeat));
+        }
+        let slot = self.inner.slots.get(&row.printer).cloned();
+        let mut blocked = slot.as_ref().map(|s| s.blocked.subscribe());
+        let deadline = tokio::time::Instant::now() + self.inner.config.reply_timeout;
+        let mut latest = row;
+        loop {
+            let seen = rx.borrow_and_update().clone();
+            if let Some(r) = seen.filter(|r| r.id == latest.id) {
+                latest = r;
+                if settled(&latest.state) {
+                    break;
+                }
+            }
+            // Behind a job that waits for the printer: say so now rather than at the timeout.
+            let why = blocked.as_mut().and_then(|b| b.borrow_and_update().clone());
+            if let (Some((code, message)), true) = (why, latest.state == state::QUEUED) {
+                latest.reason = Some(code);
+                latest.message = Some(message);
+                break;
+            }
+            tokio::select! {
+                changed = rx.changed() => if changed.is_err() { break },
+                Some(Ok(())) = async { match blocked.as_mut() { Some(b) => Some(b.changed().await), None => None } } => {}
+                _ = tokio::time::sleep_until(deadline) => break,
+                _ = self.inner.shutdown.cancelled() => break,
+            }
+        }
+        Ok((latest, repeat))
+    }
+
+    fn watch(&self, uuid: &str) -> watch::Receiver<Option<JobRow>> {
+        let Ok(mut w) = self.inner.watchers.lock() else {
+            return watch::channel(None).1;
+        };
+        w.entry(uuid.to_string())
+            .or_insert_with(|| watch::channel(None).0)
+            .subscribe()
+    }
+
+    fn forget_if_final(&self, row: &JobRow) {
+        if state::is_final(&row.state) {
+            if let Ok(mut w) = self.inner.watchers.lock() {
+                w.remove(&row.uuid);
+            }
+            if let Ok(mut o) = self.inner.origins.lock() {
+                o.remove(&row.uuid);
+            }
+        }
+    }
+
+    /// Tells waiters and subscribers about a job's new state.
+    fn publish(&self, row: &JobRow) {
+        if let Ok(w) = self.inner.watchers.lock() {
+            if let Some(tx) = w.get(&row.uuid) {
+                tx.send_replace(Some(row.clone()));
+            }
+        }
+        let data = json!({ "EVENT": "JOB", "JOB": job_json(row) });
+        let origin = self
+            .inner
+            .origins
+            .lock()
+            .ok()
+            .and_then(|o| o.get(&row.uuid).copied());
+        if let Some(conn) = origin {
+            self.inner.events.publish(Event {
+                service: "PRINT".into(),
+                uuid: Value::String(row.uuid.clone()),
+                audience: Audience::Connection(conn),
+                data: data.clone(),
+            });
+        }
+        self.inner.events.publish(Event {
+            service: "PRINT".into(),
+            uuid: Value::String(row.uuid.clone()),
+            audience: Audience::Topic(TOPIC.into()),
+            data,
+        });
+        self.forget_if_final(row);
+    }
+
+    /// Tells subscribers a printer's state changed.
+    fn publish_printer(&self, slot: &Slot, state: &str, detail: &str) {
+        self.inner.events.publish(Event {
+            service: "PRINT".into(),
+            uuid: Value::Null,
+            audience: Audience::Topic(TOPIC.into()),
+            data: json!({ "EVENT": "PRINTER", "PRINTER": slot.config.name, "STATE": state, "DETAIL": detail }),
+        });
+    }
+
+    /// Cancels a job that has not started printing.
+    ///
+    /// Fails when there is no such job or it is printing or finished.
+    pub async fn cancel(&self, id: i64) -> Result<JobRow, PrintError> {
+        let row = self
+            .inner
+            .store
+            .get(id)
+            .await?
+            .ok_or_else(|| PrintError::JobNotFound(id.to_string()))?;
+        if state::is_final(&row.state) {
+            return Err(PrintError::NotCancellable {
+                id,
+                state: row.state,
+            });
+        }
+        let slot = self.inner.slots.get(&row.printer);
+        if let Some(slot) = slot {
+            let Ok(mut live) = slot.live.lock() else {
+                return Err(PrintError::ShuttingDown);
+            };
+            if live.sending == Some(id) {
+                return Err(PrintError::NotCancellable {
+                    id,
+                    state: state::PRINTING.into(),
+                });
+            }
+            live.cancelled.insert(id);
+        }
+        let now = self
+            .inner
+            .store
+            .cancel(id, now_ms())
+            .await?
+            .ok_or_else(|| PrintError::JobNotFound(id.to_string()))?;
+        if now.state != state::CANCELLED {
+            return Err(PrintError::NotCancellable {
+                id,
+                state: now.state,
+            });
+        }
+        self.publish(&now);
+        if let Some(slot) = slot {
+            slot.wake.notify_one();
+        }
+        Ok(now)
+    }
+
+    /// A place in `printer`'s line, taken when the request arrives.
+    pub fn ticket(&self, printer: &str) -> Option<Ticket> {
+        self.inner.slots.get(printer).map(|s| s.turnstile.ticket())
+    }
+
+    /// Makes a waiting printer's worker try again now.
+    pub fn nudge(&self, printer: &str) {
+        if let Some(slot) = self.inner.slots.get(printer) {
+            slot.wake.notify_one();
+        }
+    }
+
+    /// The job with its in-memory state (PRINTING) applied.
+    pub fn live_view(&self, mut row: JobRow) -> JobRow {
+        if let Some(slot) = self.inner.slots.get(&row.printer) {
+            if slot.sending() == Some(row.id) && row.state == state::QUEUED {
+                row.state = state::PRINTING.into();
+            }
+        }
+        row
+    }
+}
+
+/// States at which a PRINT request stops waiting.
+fn settled(s: &str) -> bool {
+    state::is_final(s) || s == state::WAITING
+}
+
+/// How long a worker waits before asking a printer that was not ready again.
+pub(crate) fn retry_delay(attempt: u32) -> Duration {
+    Duration::from_millis((500u64 << attempt.min(4)).min(5_000))
+}

@@ -1,0 +1,312 @@
+//! The print queue's table in the engine's SQLite store: jobs are written here before a PRINT
+//! is acknowledged, and their final state after the printer took them.
+//!
+//! A job's UUIDV4 is UNIQUE, which makes the request idempotent: a retried request finds the
+//! first job instead of adding one. The worker keeps "being sent" in memory, so a job costs two
+//! commits (accepted, finished) and a crash leaves it QUEUED, to be resumed or expired.
+
+use crate::store::{Store, StoreError};
+use rusqlite::{params, OptionalExtension, Row};
+use serde_json::Value;
+
+const SCHEMA: &str = "
+CREATE TABLE print_jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    printer TEXT NOT NULL,
+    format TEXT NOT NULL,
+    data BLOB NOT NULL,
+    options TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT,
+    message TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    accepted_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    bytes INTEGER,
+    timings TEXT,
+    source_job INTEGER
+);
+CREATE INDEX print_jobs_pending ON print_jobs (printer, state, id);
+";
+
+/// Job states as stored and sent.
+pub mod state {
+    pub const QUEUED: &str = "QUEUED";
+    pub const PRINTING: &str = "PRINTING";
+    pub const WAITING: &str = "WAITING";
+    pub const DELIVERED: &str = "DELIVERED";
+    pub const FAILED: &str = "FAILED";
+    pub const CANCELLED: &str = "CANCELLED";
+    pub const EXPIRED: &str = "EXPIRED";
+
+    /// States after which nothing more happens to a job.
+    pub fn is_final(s: &str) -> bool {
+        matches!(s, DELIVERED | FAILED | CANCELLED | EXPIRED)
+    }
+}
+
+/// A new job.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub uuid: String,
+    pub printer: String,
+    pub format: String,
+    pub data: Vec<u8>,
+    pub options: Value,
+    pub accepted_at: i64,
+    pub source_job: Option<i64>,
+}
+
+/// A job as stored (without its data unless asked).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRow {
+    pub id: i64,
+    pub uuid: String,
+    pub printer: String,
+    pub format: String,
+    pub options: Value,
+    pub state: String,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub attempts: i64,
+    pub accepted_at: i64,
+    pub finished_at: Option<i64>,
+    pub bytes: Option<i64>,
+    pub timings: Option<Value>,
+    pub source_job: Option<i64>,
+    pub size: i64,
+}
+
+const COLUMNS: &str = "id, uuid, printer, format, options, state, reason, message, attempts, accepted_at, finished_at, bytes, timings, source_job, length(data)";
+
+fn row(r: &Row) -> rusqlite::Result<JobRow> {
+    let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+    Ok(JobRow {
+        id: r.get(0)?,
+        uuid: r.get(1)?,
+        printer: r.get(2)?,
+        format: r.get(3)?,
+        options: json(r.get(4)?).unwrap_or(Value::Null),
+        state: r.get(5)?,
+        reason: r.get(6)?,
+        message: r.get(7)?,
+        attempts: r.get(8)?,
+        accepted_at: r.get(9)?,
+        finished_at: r.get(10)?,
+        bytes: r.get(11)?,
+        timings: json(r.get(12)?),
+        source_job: r.get(13)?,
+        size: r.get(14)?,
+    })
+}
+
+/// The queue's view of the store; a cheap clone.
+#[derive(Clone, Debug)]
+pub struct JobStore {
+    store: Store,
+}
+
+/// Whether an insert created the job or found it already there.
+#[derive(Debug)]
+pub enum Inserted {
+    New(JobRow),
+    Existing(JobRow),
+}
+
+impl JobStore {
+    /// Creates the table if needed.
+    ///
+    /// Fails when the database cannot be written.
+    pub fn open(store: Store) -> Result<JobStore, StoreError> {
+        store.ensure_schema("print_v1", SCHEMA)?;
+        Ok(JobStore { store })
+    }
+
+    /// Inserts jobs in one transaction (one disk flush for all of them); each is new, or the one
+    /// already stored under its UUID. Blocking: run it on the blocking pool.
+    ///
+    /// Fails when the database cannot be written; then none of them is stored.
+    pub fn insert_batch_blocking(&self, jobs: &[NewJob]) -> Result<Vec<Inserted>, StoreError> {
+        self.store.call_blocking(|c| {
+            let tx = c.transaction()?;
+            let mut out = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                let existing = tx
+                    .query_row(&format!("SELECT {COLUMNS} FROM print_jobs WHERE uuid = ?1"), [&job.uuid], row)
+                    .optional()?;
+                if let Some(e) = existing {
+                    out.push(Inserted::Existing(e));
+                    continue;
+                }
+                tx.execute(
+                    "INSERT INTO print_jobs (uuid, printer, format, data, options, state, accepted_at, source_job) VALUES (?1, ?2, ?3, ?4, ?5, 'QUEUED', ?6, ?7)",
+                    params![job.uuid, job.printer, job.format, job.data, job.options.to_string(), job.accepted_at, job.source_job],
+                )?;
+                let id = tx.last_insert_rowid();
+                out.push(Inserted::New(tx.query_row(&format!("SELECT {COLUMNS} FROM print_jobs WHERE id = ?1"), [id], row)?));
+            }
+            tx.commit()?;
+            Ok(out)
+        })
+    }
+
+    /// The oldest job of `printer` still to print, with its data.
+    pub async fn next_pending(
+        &self,
+        printer: &str,
+    ) -> Result<Option<(JobRow, Vec<u8>)>, StoreError> {
+        let printer = printer.to_string();
+        self.store
+            .call(move |c| {
+                c.query_row(
+                    &format!("SELECT {COLUMNS}, data FROM print_jobs WHERE printer = ?1 AND state IN ('QUEUED','WAITING') ORDER BY id LIMIT 1"),
+                    [printer],
+                    |r| Ok((row(r)?, r.get::<_, Vec<u8>>(15)?)),
+                )
+                .optional()
+            })
+            .await
+    }
+
+    /// Records a state change; returns whether the job was still pending (a cancelled job is
+    /// not overwritten).
+    pub async fn set_state(
+        &self,
+        id: i64,
+        new_state: &'static str,
+        reason: Option<String>,
+        message: Option<String>,
+        finished: Option<(i64, i64, Value)>,
+    ) -> Result<bool, StoreError> {
+        self.store
+            .call(move |c| {
+                let (finished_at, bytes, timings) = match finished {
+                    Some((at, bytes, t)) => (Some(at), Some(bytes), Some(t.to_string())),
+                    None => (None, None, None),
+                };
+                let n = c.execute(
+                    "UPDATE print_jobs SET state = ?2, reason = ?3, message = ?4, attempts = attempts + (?2 = 'WAITING'), finished_at = COALESCE(?5, finished_at), bytes = COALESCE(?6, bytes), timings = COALESCE(?7, timings) WHERE id = ?1 AND state IN ('QUEUED','WAITING')",
+                    params![id, new_state, reason, message, finished_at, bytes, timings],
+                )?;
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    /// A job by id, with or without its data.
+    pub async fn get(&self, id: i64) -> Result<Option<JobRow>, StoreError> {
+        self.store
+            .call(move |c| {
+                c.query_row(
+                    &format!("SELECT {COLUMNS} FROM print_jobs WHERE id = ?1"),
+                    [id],
+                    row,
+                )
+                .optional()
+            })
+            .await
+    }
+
+    /// A job by its request's UUIDV4.
+    pub async fn by_uuid(&self, uuid: &str) -> Result<Option<JobRow>, StoreError> {
+        let uuid = uuid.to_string();
+        self.store
+            .call(move |c| {
+                c.query_row(
+                    &format!("SELECT {COLUMNS} FROM print_jobs WHERE uuid = ?1"),
+                    [uuid],
+                    row,
+                )
+                .optional()
+            })
+            .await
+    }
+
+    /// A job's document.
+    pub async fn data(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.store
+            .call(move |c| {
+                c.query_row("SELECT data FROM print_jobs WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()
+            })
+            .await
+    }
+
+    /// The newest jobs first, optionally of one printer and/or one state.
+    pub async fn list(
+        &self,
+        printer: Option<String>,
+        state: Option<String>,
+        limit: u32,
+    ) -> Result<Vec<JobRow>, StoreError> {
+        self.store
+            .call(move |c| {
+                let mut stmt = c.prepare(&format!(
+                    "SELECT {COLUMNS} FROM print_jobs WHERE (?1 IS NULL OR printer = ?1) AND (?2 IS NULL OR state = ?2) ORDER BY id DESC LIMIT ?3"
+                ))?;
+                let rows = stmt.query_map(params![printer, state, limit], row)?;
+                rows.collect()
+            })
+            .await
+    }
+
+    /// Cancels a pending job; returns the job as it is now.
+    pub async fn cancel(&self, id: i64, at: i64) -> Result<Option<JobRow>, StoreError> {
+        self.store
+            .call(move |c| {
+                c.execute(
+                    "UPDATE print_jobs SET state = 'CANCELLED', finished_at = ?2, reason = 'CANCELLED', message = 'cancelled before it printed' WHERE id = ?1 AND state IN ('QUEUED','WAITING')",
+                    params![id, at],
+                )?;
+                c.query_row(&format!("SELECT {COLUMNS} FROM print_jobs WHERE id = ?1"), [id], row).optional()
+            })
+            .await
+    }
+
+    /// Jobs accepted before `cutoff` and never delivered become EXPIRED; returns them.
+    pub fn expire_older_than(&self, cutoff: i64, now: i64) -> Result<Vec<JobRow>, StoreError> {
+        self.store
+            .call_blocking(move |c| {
+                let tx = c.transaction()?;
+                let expired: Vec<JobRow> = {
+                    let mut stmt = tx.prepare(&format!(
+                        "SELECT {COLUMNS} FROM print_jobs WHERE state IN ('QUEUED','WAITING') AND accepted_at < ?1 ORDER BY id"
+                    ))?;
+                    let rows = stmt.query_map([cutoff], row)?;
+                    rows.collect::<rusqlite::Result<_>>()?
+                };
+                tx.execute(
+                    "UPDATE print_jobs SET state = 'EXPIRED', reason = 'EXPIRED', finished_at = ?2, message = 'not printed within PRINT_RESUME_WINDOW; re-send it from the command log if still wanted' WHERE state IN ('QUEUED','WAITING') AND accepted_at < ?1",
+                    params![cutoff, now],
+                )?;
+                tx.commit()?;
+                Ok(expired
+                    .into_iter()
+                    .map(|mut j| {
+                        j.state = "EXPIRED".into();
+                        j
+                    })
+                    .collect())
+            })
+    }
+
+    /// Deletes finished jobs older than `cutoff` (keeps the table small).
+    pub fn prune(&self, cutoff: i64) -> Result<usize, StoreError> {
+        self.store
+            .call_blocking(move |c| c.execute("DELETE FROM print_jobs WHERE finished_at IS NOT NULL AND finished_at < ?1 AND state != 'EXPIRED'", [cutoff]))
+    }
+
+    /// How many jobs each printer has waiting.
+    pub async fn pending_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.store
+            .call(|c| {
+                let mut stmt = c.prepare("SELECT printer, count(*) FROM print_jobs WHERE state IN ('QUEUED','WAITING') GROUP BY printer")?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect()
+            })
+            .await
+    }
+}

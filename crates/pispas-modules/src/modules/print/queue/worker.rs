@@ -1,0 +1,328 @@
+//! One printer's worker: takes its oldest pending job, renders it once, sends it, and records the
+//! outcome. A printer that is not ready keeps its job WAITING and is asked again with backoff
+//! (or at once when nudged); a connection that breaks mid-job is retried whole, up to three
+//! times, before the job waits for the printer.
+//!
+//! Shutdown is only noticed between jobs and while waiting, never while bytes are going out.
+
+use super::store::{state, JobRow};
+use super::{now_ms, retry_delay, Queue, Slot};
+use crate::modules::print::document::{build_program, Format, Options};
+use crate::modules::print::error::{not_ready_code, not_ready_text, PrintError};
+use crate::modules::print::escpos::status::{NotReady, Paper, PrinterStatus};
+use crate::modules::print::escpos::{self, Profile};
+use crate::modules::print::program::Op;
+use crate::modules::print::transport::{self, Delivery, Rendered, TransportError};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Quick retries of a job whose connection broke mid-way.
+const MID_JOB_RETRIES: u32 = 3;
+
+/// The state word for a status.
+pub fn state_word(s: &PrinterStatus) -> &'static str {
+    match s.readiness() {
+        Err(NotReady::CoverOpen) => "COVER_OPEN",
+        Err(NotReady::PaperOut) => "PAPER_OUT",
+        Err(NotReady::Error) => "ERROR",
+        Err(NotReady::Offline) => "OFFLINE",
+        Ok(()) if s.paper == Paper::NearEnd => "PAPER_NEAR_END",
+        Ok(()) => "READY",
+    }
+}
+
+pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
+    let name = slot.config.name.clone();
+    let shutdown = queue.inner.shutdown.clone();
+    let mut prepared: Option<(i64, Rendered, u64)> = None;
+    let mut attempt: u32 = 0;
+    loop {
+        if shutdown.is_cancelled() {
+            return;
+        }
+        let next = match queue.inner.store.next_pending(&name).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(printer = %name, error = %e, "cannot read the print queue");
+                tokio::select! { _ = shutdown.cancelled() => return, _ = tokio::time::sleep(Duration::from_secs(1)) => continue }
+            }
+        };
+        let Some((job, data)) = next else {
+            prepared = None;
+            attempt = 0;
+            slot.set_blocked(None);
+            tokio::select! { _ = shutdown.cancelled() => return, _ = slot.wake.notified() => continue }
+        };
+        if prepared.as_ref().is_some_and(|(id, _, _)| *id != job.id) {
+            prepared = None;
+            attempt = 0;
+        }
+        let window = queue.inner.config.resume_window.as_millis() as i64;
+        if window > 0 && now_ms() - job.accepted_at > window {
+            finish(&queue, &job, state::EXPIRED, Some("EXPIRED".into()), Some("not printed within PRINT_RESUME_WINDOW; re-send it from the command log if still wanted".into()), None).await;
+            continue;
+        }
+        let options = Options::parse(Some(&job.options)).unwrap_or_else(|e| {
+            tracing::error!(job = job.id, error = %e, "stored options unreadable; using defaults");
+            Options::default()
+        });
+        let rendered = match prepared.take() {
+            Some(p) => p,
+            None => {
+                let t = Instant::now();
+                match render(&queue, &slot, &job, &data, &options).await {
+                    Ok(r) => (job.id, r, t.elapsed().as_millis() as u64),
+                    Err(e) => {
+                        tracing::warn!(printer = %name, job = job.id, error = %e, "job cannot be rendered");
+                        finish(
+                            &queue,
+                            &job,
+                            state::FAILED,
+                            Some(e.code().as_str().into()),
+                            Some(e.to_string()),
+                            None,
+                        )
+                        .await;
+                        continue;
+                    }
+                }
+            }
+        };
+        let picked = now_ms();
+        tracing::debug!(printer = %name, job = job.id, attempt, bytes = rendered.1.bytes.len(), "sending job");
+        {
+            let Ok(mut live) = slot.live.lock() else {
+                return;
+            };
+            if live.cancelled.remove(&job.id) {
+                continue;
+            }
+            live.sending = Some(job.id);
+        }
+        let mut printing = job.clone();
+        printing.state = state::PRINTING.into();
+        queue.publish(&printing);
+        let t = Instant::now();
+        let result = {
+            let _line = slot.line.lock().await;
+            transport::deliver(&slot.config, &rendered.1).await
+        };
+        let send_ms = t.elapsed().as_millis() as u64;
+        tracing::debug!(printer = %name, job = job.id, send_ms, outcome = ?result, "delivery attempt done");
+        if let Ok(mut live) = slot.live.lock() {
+            live.sending = None;
+        }
+        match result {
+            Ok(Delivery::Delivered { confirmed, status }) => {
+                slot.set_blocked(None);
+                let word = status.as_ref().map(state_word).unwrap_or("READY");
+                if slot.set_state(word) {
+                    queue.publish_printer(&slot, word, "");
+                }
+                let done = now_ms();
+                let timings = json!({
+                    "QUEUED_MS": picked - job.accepted_at,
+                    "RENDER_MS": rendered.2,
+                    "SEND_MS": send_ms,
+                    "TOTAL_MS": done - job.accepted_at,
+                    "CONFIRMED": confirmed,
+                });
+                finish(
+                    &queue,
+                    &job,
+                    state::DELIVERED,
+                    None,
+                    None,
+                    Some((done, rendered.1.bytes.len() as i64, timings)),
+                )
+                .await;
+                attempt = 0;
+            }
+            Ok(Delivery::NotReady(reason, _)) => {
+                let word = not_ready_code(reason).as_str();
+                if slot.set_state(word) {
+                    queue.publish_printer(&slot, word, not_ready_text(reason));
+                }
+                let message = format!(
+                    "printer {name}: {}; the job prints when it is ready",
+                    not_ready_text(reason)
+                );
+                if !options.queue {
+                    let e = PrintError::NotReady {
+                        printer: name.clone(),
+                        reason,
+                    };
+                    finish(
+                        &queue,
+                        &job,
+                        state::FAILED,
+                        Some(word.into()),
+                        Some(e.to_string()),
+                        None,
+                    )
+                    .await;
+                    continue;
+                }
+                wait_for_printer(&queue, &slot, &job, word, message, attempt).await;
+                attempt += 1;
+                prepared = Some(rendered);
+            }
+            Err(e) => {
+                attempt += 1;
+                let mid_job = !matches!(e, TransportError::Connect { .. });
+                tracing::warn!(printer = %name, job = job.id, attempt, error = %e, "delivery failed");
+                if mid_job && attempt < MID_JOB_RETRIES {
+                    prepared = Some(rendered);
+                    tokio::time::sleep(Duration::from_millis(100 * attempt as u64)).await;
+                    continue;
+                }
+                let err = PrintError::Transport {
+                    printer: name.clone(),
+                    source: e,
+                };
+                let code = err.code().as_str();
+                if slot.set_state("OFFLINE") {
+                    queue.publish_printer(&slot, "OFFLINE", &err.to_string());
+                }
+                if !options.queue || code != "PRINTER_OFFLINE" {
+                    finish(
+                        &queue,
+                        &job,
+                        state::FAILED,
+                        Some(code.into()),
+                        Some(err.to_string()),
+                        None,
+                    )
+                    .await;
+                    continue;
+                }
+                wait_for_printer(
+                    &queue,
+                    &slot,
+                    &job,
+                    code,
+                    format!("{err}; the job prints when the printer is back"),
+                    attempt,
+                )
+                .await;
+                prepared = Some(rendered);
+            }
+        }
+    }
+}
+
+/// Builds and encodes the job for this printer.
+async fn render(
+    queue: &Queue,
+    slot: &Slot,
+    job: &JobRow,
+    data: &[u8],
+    options: &Options,
+) -> Result<Rendered, PrintError> {
+    let format = Format::parse(&job.format)
+        .ok_or_else(|| PrintError::BadData(format!("unknown stored format {}", job.format)))?;
+    let program = build_program(format, data, options, &slot.config, &queue.inner.renderer).await?;
+    let bytes = escpos::encode(
+        &program,
+        Profile {
+            codepage: slot.config.codepage,
+        },
+    );
+    let ignore_paper =
+        !program.ops.is_empty() && program.ops.iter().all(|op| matches!(op, Op::Drawer { .. }));
+    Ok(Rendered {
+        bytes,
+        program,
+        ignore_paper,
+    })
+}
+
+/// Records WAITING (once per reason) and sleeps until the retry time, a nudge, or shutdown.
+async fn wait_for_printer(
+    queue: &Queue,
+    slot: &Slot,
+    job: &JobRow,
+    code: &str,
+    message: String,
+    attempt: u32,
+) {
+    slot.set_blocked(Some((
+        code.to_string(),
+        format!("waiting behind job {}: {message}", job.id),
+    )));
+    if job.state != state::WAITING || job.reason.as_deref() != Some(code) {
+        match queue
+            .inner
+            .store
+            .set_state(
+                job.id,
+                state::WAITING,
+                Some(code.into()),
+                Some(message.clone()),
+                None,
+            )
+            .await
+        {
+            Ok(true) => {
+                let mut row = job.clone();
+                row.state = state::WAITING.into();
+                row.reason = Some(code.into());
+                row.message = Some(message);
+                row.attempts += 1;
+                queue.publish(&row);
+            }
+            Ok(false) => return,
+            Err(e) => tracing::error!(job = job.id, error = %e, "cannot record the job as waiting"),
+        }
+    }
+    tokio::select! {
+        _ = queue.inner.shutdown.cancelled() => {}
+        _ = slot.wake.notified() => {}
+        _ = tokio::time::sleep(retry_delay(attempt)) => {}
+    }
+}
+
+/// Records a final state and tells everyone.
+async fn finish(
+    queue: &Queue,
+    job: &JobRow,
+    new_state: &'static str,
+    reason: Option<String>,
+    message: Option<String>,
+    done: Option<(i64, i64, serde_json::Value)>,
+) {
+    let finished_at = done.as_ref().map(|d| d.0).unwrap_or_else(now_ms);
+    let (bytes, timings) = match &done {
+        Some((_, b, t)) => (Some(*b), Some(t.clone())),
+        None => (None, None),
+    };
+    let stored = queue
+        .inner
+        .store
+        .set_state(
+            job.id,
+            new_state,
+            reason.clone(),
+            message.clone(),
+            Some((
+                finished_at,
+                bytes.unwrap_or(0),
+                timings.clone().unwrap_or(serde_json::Value::Null),
+            )),
+        )
+        .await;
+    match stored {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => tracing::error!(job = job.id, error = %e, "cannot record the job's outcome"),
+    }
+    let mut row = job.clone();
+    row.state = new_state.into();
+    row.reason = reason;
+    row.message = message;
+    row.finished_at = Some(finished_at);
+    row.bytes = bytes;
+    row.timings = timings;
+    queue.publish(&row);
+}
