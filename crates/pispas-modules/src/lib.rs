@@ -7,9 +7,11 @@
 
 #![forbid(unsafe_code)]
 
+pub mod commandlog;
 pub mod config;
 pub mod engine;
 pub mod events;
+pub mod host;
 pub mod logging;
 pub mod modules;
 pub mod protocol;
@@ -20,3 +22,4 @@ pub mod store;
 
 pub use config::{ConfigEnv, LoadOptions};
 pub use engine::{Engine, RunningEngine, StartError};
+pub use host::{Control, Host, HostOptions, HostState};

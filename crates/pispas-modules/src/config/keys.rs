@@ -23,6 +23,10 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("HANDSHAKE_TIMEOUT_MS", "10000", "Time allowed for the TLS and WebSocket handshakes."),
     ("SHUTDOWN_GRACE_MS", "5000", "On shutdown, how long in-flight requests may take to finish."),
     ("HEARTBEAT_SECS", "30", "Period of the BASE heartbeat event to subscribers; 0 disables it."),
+    ("VIEWER_PORT", "8081", "Loopback port where the status, configurator and command log pages are served to a browser (http://127.0.0.1:PORT). 0 picks a free port; `off` disables it."),
+    ("COMMAND_LOG", "on", "Record every request, reply and event in the command log (on/off). Secrets and card numbers are always redacted."),
+    ("COMMAND_LOG_DAYS", "14", "Command log entries older than this many days are deleted."),
+    ("COMMAND_LOG_MAX_MB", "200", "The command log is trimmed, oldest first, to stay under this size in MiB."),
 ];
 
 /// Prefixes of device keys owned by modules (`PRINTER_RECEIPT`, `SCALE_DELI`…).
@@ -41,7 +45,6 @@ const DEVICE_PREFIXES: &[&str] = &[
     "CACHE_",
     "LOG_",
     "REMOTE_",
-    "VIEWER_",
 ];
 
 /// Whether an environment variable belongs to this service (and so overrides the file).
