@@ -1,4 +1,4 @@
-//! The desktop app's entry point; everything lives in `lib.rs` so it can be tested and reused.
+//! The desktop app's entry point; everything lives in `lib.rs` (as in Tauri's own examples).
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 

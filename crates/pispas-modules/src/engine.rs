@@ -351,11 +351,7 @@ impl Engine {
         }
         tracker.spawn(track_device_states(info.clone(), shutdown.clone()));
         if let Some(listener) = viewer_listener {
-            tracker.spawn(viewer::run(
-                listener,
-                local_addr.port(),
-                shutdown.clone(),
-            ));
+            tracker.spawn(viewer::run(listener, local_addr.port(), shutdown.clone()));
         }
         let shared = Arc::new(Shared::new(
             router,

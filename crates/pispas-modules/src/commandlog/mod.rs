@@ -12,7 +12,7 @@ pub mod query;
 pub mod redact;
 mod writer;
 
-use crate::events::{EventBus, Event};
+use crate::events::{Event, EventBus};
 use crate::store::{Store, StoreError};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

@@ -123,13 +123,8 @@ pub fn page(c: &Connection, filter: &Filter, limit: usize) -> rusqlite::Result<(
 ///
 /// Fails on a database error.
 pub fn summaries_by_id(c: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<Value>> {
-    let list = ids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
-    let sql =
-        format!("SELECT {SUMMARY_COLUMNS} FROM command_log WHERE id IN ({list}) ORDER BY id");
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!("SELECT {SUMMARY_COLUMNS} FROM command_log WHERE id IN ({list}) ORDER BY id");
     let mut stmt = c.prepare(&sql)?;
     let rows = stmt.query_map([], summary)?.collect();
     rows

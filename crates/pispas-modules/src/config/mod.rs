@@ -209,8 +209,19 @@ impl ConfigEnv {
             "seconds",
         )?);
         let viewer_port = match get("VIEWER_PORT") {
-            Some(v) if ["off", "no", "false", "none"].contains(&v.to_ascii_lowercase().as_str()) => None,
-            _ => Some(parse_num::<u16>(&raw, "VIEWER_PORT", 8081, 0, u16::MAX as u64, "a port number or off")?),
+            Some(v)
+                if ["off", "no", "false", "none"].contains(&v.to_ascii_lowercase().as_str()) =>
+            {
+                None
+            }
+            _ => Some(parse_num::<u16>(
+                &raw,
+                "VIEWER_PORT",
+                8081,
+                0,
+                u16::MAX as u64,
+                "a port number or off",
+            )?),
         };
         let command_log = parse_switch(&raw, "COMMAND_LOG", true)?;
         let command_log_max_age = Duration::from_secs(

@@ -248,11 +248,10 @@ fn accept_text(
             let service = request.target.clone();
             let uuid = request.uuid.clone();
             let action = request.action.clone();
-            let entry =
-                shared
-                    .info
-                    .command_log
-                    .request(client, &service, &action, &uuid, text);
+            let entry = shared
+                .info
+                .command_log
+                .request(client, &service, &action, &uuid, text);
             let work = shared.router.dispatch(request, ctx.clone());
             in_flight.push(Box::pin(async move {
                 (
@@ -286,10 +285,7 @@ fn accept_text(
 }
 
 /// Turns a finished request into its reply text, counting and recording it.
-fn finish(
-    (service, action, uuid, outcome, started, entry): Done,
-    shared: &Shared,
-) -> String {
+fn finish((service, action, uuid, outcome, started, entry): Done, shared: &Shared) -> String {
     shared.info.stats.request_done(outcome.is_ok());
     if let Err(failure) = &outcome {
         tracing::debug!(service, action, %failure, elapsed_us = started.elapsed().as_micros() as u64, "request failed");

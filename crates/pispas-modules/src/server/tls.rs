@@ -253,10 +253,19 @@ mod tests {
         let data = tmp("details");
         let m = load_or_generate(&data.join("none"), &data).unwrap();
         let d = details(&m.cert_der);
-        assert!(d["SUBJECT"].as_str().unwrap().contains("Pispas local service"), "{d}");
+        assert!(
+            d["SUBJECT"]
+                .as_str()
+                .unwrap()
+                .contains("Pispas local service"),
+            "{d}"
+        );
         assert!(d["NOT_AFTER"].as_str().unwrap().starts_with("20"), "{d}");
         let names = d["NAMES"].to_string();
-        assert!(names.contains("local.unpispas.es") && names.contains("127.0.0.1"), "{d}");
+        assert!(
+            names.contains("local.unpispas.es") && names.contains("127.0.0.1"),
+            "{d}"
+        );
     }
 
     #[test]

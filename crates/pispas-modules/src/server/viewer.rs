@@ -211,17 +211,33 @@ mod tests {
 
     #[test]
     fn only_loopback_host_names_are_served() {
-        for ok in ["localhost", "localhost:8081", "127.0.0.1:8081", "[::1]:8081", "LOCALHOST"] {
+        for ok in [
+            "localhost",
+            "localhost:8081",
+            "127.0.0.1:8081",
+            "[::1]:8081",
+            "LOCALHOST",
+        ] {
             assert!(host_allowed(ok), "{ok}");
         }
-        for bad in ["evil.example", "evil.example:8081", "127.0.0.1.evil.example", "localhost.evil", "[::2]:1", ""] {
+        for bad in [
+            "evil.example",
+            "evil.example:8081",
+            "127.0.0.1.evil.example",
+            "localhost.evil",
+            "[::2]:1",
+            "",
+        ] {
             assert!(!host_allowed(bad), "{bad}");
         }
     }
 
     #[test]
     fn a_rebinding_host_is_refused_with_421() {
-        let r = respond("GET /status.html HTTP/1.1\r\nHost: attacker.example:8081", 5005);
+        let r = respond(
+            "GET /status.html HTTP/1.1\r\nHost: attacker.example:8081",
+            5005,
+        );
         assert!(status(&r).contains("421"), "{}", status(&r));
         let r = respond("GET /status.html HTTP/1.1", 5005);
         assert!(status(&r).contains("421"));

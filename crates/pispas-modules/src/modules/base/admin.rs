@@ -7,7 +7,9 @@
 //! written when any value is refused, and the refusal names the key so the page can show it next
 //! to the field.
 
-use crate::config::{is_config_key, is_secret_key, read_env_file, save_env, ConfigEnv, ConfigError, KEYS};
+use crate::config::{
+    is_config_key, is_secret_key, read_env_file, save_env, ConfigEnv, ConfigError, KEYS,
+};
 use crate::engine::EngineInfo;
 use crate::modules::ModuleKind;
 use crate::protocol::{ErrorCode, Failure, Request};
@@ -54,7 +56,11 @@ pub fn schema(info: &EngineInfo, ctx: &RequestContext) -> Outcome {
         .iter()
         .filter(|(k, _)| !KEYS.iter().any(|(known, _, _)| known == k))
         .map(|(k, v)| {
-            let shown = if is_secret_key(k) { KEEP_SECRET } else { v.as_str() };
+            let shown = if is_secret_key(k) {
+                KEEP_SECRET
+            } else {
+                v.as_str()
+            };
             (k.clone(), json!(shown))
         })
         .collect();
