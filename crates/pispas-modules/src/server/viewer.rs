@@ -187,7 +187,7 @@ fn reply(status: u16, content_type: &str, body: &[u8], head_only: bool) -> Vec<u
         "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
          Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n\
          Referrer-Policy: no-referrer\r\n\
-         Content-Security-Policy: default-src 'self'; connect-src 'self' ws://127.0.0.1:* wss://127.0.0.1:* ws://localhost:* wss://localhost:* ws://[::1]:* wss://[::1]:*; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'\r\n\r\n",
+         Content-Security-Policy: default-src 'self'; connect-src 'self' ws://127.0.0.1:* wss://127.0.0.1:* ws://localhost:* wss://localhost:*; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'\r\n\r\n",
         body.len()
     )
     .into_bytes();
