@@ -2,7 +2,7 @@
 // with a fresh data folder, talk to it over the WebSocket, and clean up.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import net from 'node:net';
@@ -81,8 +81,8 @@ export async function startEngine(values = {}, { dir } = {}) {
   const wsPort = values.LOCAL_PORT ?? (await freePort());
   const viewerPort = values.VIEWER_PORT ?? (await freePort());
   const conf = { MODULES: 'base', HEARTBEAT_SECS: '0', LOG_LEVEL: 'warn', ...values, LOCAL_PORT: wsPort, VIEWER_PORT: viewerPort };
-  dir = dir || makeConfig(conf);
-  if (!existsSync(join(dir, '.env'))) writeFileSync(join(dir, '.env'), Object.entries(conf).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  if (dir) writeFileSync(join(dir, '.env'), Object.entries(conf).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  else dir = makeConfig(conf);
   const child = spawn(ENGINE_BIN, ['--config', join(dir, '.env'), '--data-dir', join(dir, 'data')], {
     env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'],
   });

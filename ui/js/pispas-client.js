@@ -323,6 +323,7 @@ export class PispasClient {
       send();
     });
     const first = this.state === 'open' ? this.request(target, action, params, { uuid }) : Promise.resolve();
+    first.catch(() => {}); // callers that do not await `ready` must not see an unhandled rejection
     const stop = () => {
       offReconnect();
       this.eventHandlers.delete(uuid);
