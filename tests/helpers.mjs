@@ -4,11 +4,12 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import WebSocket from 'ws';
 
-export const ROOT = resolve(import.meta.dirname, '..');
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TARGET = process.env.CARGO_TARGET_DIR || join(ROOT, 'target');
 export const ENGINE_BIN = process.env.PISPAS_ENGINE_BIN || join(TARGET, 'debug', 'pispas-modules');
 export const APP_BIN = process.env.PISPAS_APP_BIN || join(TARGET, 'debug', 'pispas');

@@ -24,7 +24,10 @@ async fn admin(addr: std::net::SocketAddr, token: &str) -> Client {
 /// Polls LOG_QUERY until an entry matching `pred` is there (the writer is asynchronous).
 async fn find(client: &mut Client, filter: Value, pred: impl Fn(&Value) -> bool) -> Value {
     for _ in 0..100 {
-        let r = client.call("BASE", "LOG_QUERY", filter.clone()).await.unwrap();
+        let r = client
+            .call("BASE", "LOG_QUERY", filter.clone())
+            .await
+            .unwrap();
         assert_eq!(r["MESSAGE_EXEC"], "SUCCESS", "{r}");
         if let Some(e) = r["MESSAGE_DATA"]["ENTRIES"]
             .as_array()
@@ -95,8 +98,18 @@ async fn a_request_and_its_reply_are_recorded_redacted_and_survive_a_restart() {
 async fn reading_the_log_needs_the_admin_token() {
     let engine = start_engine("cmdlog-auth", &[]).await;
     let mut anon = Client::plain(engine.addr()).await.unwrap();
-    for action in ["LOG_QUERY", "LOG_GET", "LOG_EXPORT", "LOG_SUBSCRIBE", "CONFIG_SCHEMA", "CONFIG_SAVE"] {
-        let r = anon.call("BASE", action, json!({ "ID": 1, "VALUES": {} })).await.unwrap();
+    for action in [
+        "LOG_QUERY",
+        "LOG_GET",
+        "LOG_EXPORT",
+        "LOG_SUBSCRIBE",
+        "CONFIG_SCHEMA",
+        "CONFIG_SAVE",
+    ] {
+        let r = anon
+            .call("BASE", action, json!({ "ID": 1, "VALUES": {} }))
+            .await
+            .unwrap();
         assert_eq!(r["MESSAGE_DATA"]["CODE"], "UNAUTHORIZED", "{action}: {r}");
     }
 }
@@ -105,15 +118,17 @@ async fn reading_the_log_needs_the_admin_token() {
 async fn a_live_watcher_gets_entries_as_they_happen_and_bad_frames_are_recorded() {
     let engine = start_engine("cmdlog-live", &[]).await;
     let mut support = admin(engine.addr(), engine.engine.admin_token()).await;
-    let sub = support.call("BASE", "LOG_SUBSCRIBE", json!({})).await.unwrap();
+    let sub = support
+        .call("BASE", "LOG_SUBSCRIBE", json!({}))
+        .await
+        .unwrap();
     assert_eq!(sub["MESSAGE_EXEC"], "SUCCESS");
     let mut pos = Client::plain(engine.addr()).await.unwrap();
     pos.send_text("{this is not json").await.unwrap();
     let _ = pos.next().await.unwrap();
     let live = support
         .wait_for(|v| {
-            v["MESSAGE_TYPE"] == "EVENT"
-                && v["MESSAGE_DATA"]["ENTRY"]["CODE"] == "BAD_JSON"
+            v["MESSAGE_TYPE"] == "EVENT" && v["MESSAGE_DATA"]["ENTRY"]["CODE"] == "BAD_JSON"
         })
         .await
         .unwrap();
@@ -127,7 +142,9 @@ async fn the_log_is_trimmed_by_size() {
     let mut pos = Client::plain(engine.addr()).await.unwrap();
     let big = "x".repeat(8000);
     for _ in 0..200 {
-        pos.call("BASE", "ECHO", json!({ "DATA": big })).await.unwrap();
+        pos.call("BASE", "ECHO", json!({ "DATA": big }))
+            .await
+            .unwrap();
     }
     let store = engine.engine.store().clone();
     // Trimming runs at start and every few minutes; run it the way a restart would.
@@ -140,7 +157,11 @@ async fn the_log_is_trimmed_by_size() {
     let config = ConfigEnv::from_values(values, &engine.dir.join(".env")).unwrap();
     let again = pispas_modules::Engine::start(config).await.unwrap();
     let bytes: i64 = store
-        .call(|c| c.query_row("SELECT COALESCE(SUM(bytes),0) FROM command_log", [], |r| r.get(0)))
+        .call(|c| {
+            c.query_row("SELECT COALESCE(SUM(bytes),0) FROM command_log", [], |r| {
+                r.get(0)
+            })
+        })
         .await
         .unwrap();
     assert!(bytes <= 1024 * 1024, "{bytes} bytes kept");
@@ -179,7 +200,11 @@ async fn config_save_restarts_the_engine_in_place_on_the_new_port() {
     };
     let mut support = admin(first.local_addr(), &first.admin_token).await;
     let refused = support
-        .call("BASE", "CONFIG_SAVE", json!({ "VALUES": { "LOCAL_PORT": "99999" } }))
+        .call(
+            "BASE",
+            "CONFIG_SAVE",
+            json!({ "VALUES": { "LOCAL_PORT": "99999" } }),
+        )
         .await
         .unwrap();
     assert_eq!(refused["MESSAGE_DATA"]["CODE"], "INVALID_CONFIG");
