@@ -10,6 +10,7 @@ pub const USAGE: &str =
 
   --hidden         start in the tray without opening the status window (start at login uses this)
   --open PAGE      open a window: status, config (configurator) or log (command log)
+  --close          close every window of the running instance (it stays in the tray)
   --quit           ask the running instance to stop the service and quit
   --config PATH    the .env file to read (default: the platform config folder)
   --data-dir DIR   where the database, logs, certificate and admin token live
@@ -21,6 +22,7 @@ pub struct Args {
     pub hidden: bool,
     pub open: Option<Page>,
     pub quit: bool,
+    pub close: bool,
     pub config: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub version: bool,
@@ -46,6 +48,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
         match flag.as_str() {
             "--hidden" | "--minimized" => out.hidden = true,
             "--quit" => out.quit = true,
+            "--close" => out.close = true,
             "--open" => {
                 let v = value()?;
                 out.open = Some(

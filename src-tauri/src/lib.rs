@@ -160,10 +160,12 @@ pub fn run() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// A second launch: `--quit` quits, `--open PAGE` opens that page, anything else shows status.
+/// A second launch: `--quit` quits, `--close` closes every window, `--open PAGE` opens that
+/// page, anything else shows status.
 fn second_instance(app: &AppHandle, argv: Vec<String>) {
     match cli::parse(argv.into_iter().skip(1)) {
         Ok(a) if a.quit => quit(app),
+        Ok(a) if a.close => windows::close_all(app),
         Ok(a) => windows::open(app, a.open.unwrap_or(Page::Status)),
         Err(e) => {
             tracing::warn!("second launch with bad arguments: {e}");

@@ -58,6 +58,15 @@ impl Page {
     }
 }
 
+/// Destroys every window; the app lives on in the tray with no webview.
+pub fn close_all(app: &AppHandle) {
+    for page in [Page::Status, Page::Config, Page::Log] {
+        if let Some(w) = app.get_webview_window(page.label()) {
+            let _ = w.destroy();
+        }
+    }
+}
+
 /// Shows `page`: focuses it when open, creates it otherwise.
 pub fn open(app: &AppHandle, page: Page) {
     if let Some(w) = app.get_webview_window(page.label()) {

@@ -41,6 +41,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         let mut paced: BTreeMap<&str, Vec<Paced>> = BTreeMap::new();
         let mut bursts: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+        let mut dropped: BTreeMap<&str, u64> = BTreeMap::new();
         for (round, mode) in ["off", "on", "off", "on"].iter().enumerate() {
             let dir = std::env::temp_dir()
                 .join(format!("pispas-bench-log-{}-{round}", std::process::id()));
@@ -69,13 +70,20 @@ fn main() -> anyhow::Result<()> {
                 p.cpu
             );
             paced.entry(mode).or_default().push(p);
+            let before = engine.info.command_log.dropped();
             let b = run_burst(addr).await?;
-            eprintln!("{mode}: burst {b:.0} PING/s");
+            let lost = engine.info.command_log.dropped() - before;
+            eprintln!("{mode}: burst {b:.0} PING/s, {lost} log entries dropped (queue full)");
             bursts.entry(mode).or_default().push(b);
+            *dropped.entry(mode).or_default() += lost;
             engine.shutdown().await;
             let _ = std::fs::remove_dir_all(&dir);
         }
         report(&paced, &bursts, secs);
+        println!(
+            "\nLog entries dropped during the unpaced bursts (queue full, replies never delayed): {}",
+            dropped.get("on").copied().unwrap_or(0)
+        );
         anyhow::Ok(())
     })
 }

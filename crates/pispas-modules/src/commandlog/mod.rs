@@ -64,13 +64,11 @@ pub struct Client {
 /// One thing to record, as cheap as possible to build on the connection's task.
 #[derive(Debug)]
 pub(crate) enum Record {
+    /// TARGET, ACTION and UUIDV4 are read from `text` by the writer.
     Request {
         id: u64,
         at_ms: u64,
         client: Arc<Client>,
-        target: String,
-        action: String,
-        uuid: String,
         text: String,
     },
     Reply {
@@ -176,16 +174,9 @@ impl CommandLog {
         self.inner.dropped.load(Ordering::Relaxed)
     }
 
-    /// Records a request as it arrives; returns the entry id for [`CommandLog::reply`], or 0
-    /// when nothing was recorded.
-    pub fn request(
-        &self,
-        client: &Arc<Client>,
-        target: &str,
-        action: &str,
-        uuid: &str,
-        text: &str,
-    ) -> u64 {
+    /// Records a request as it arrives (`target` and `action` as parsed, to skip log reads);
+    /// returns the entry id for [`CommandLog::reply`], or 0 when nothing was recorded.
+    pub fn request(&self, client: &Arc<Client>, target: &str, action: &str, text: &str) -> u64 {
         let Some(tx) = &self.inner.tx else {
             return 0;
         };
@@ -197,9 +188,6 @@ impl CommandLog {
             id,
             at_ms: now_ms(),
             client: client.clone(),
-            target: target.to_string(),
-            action: action.to_string(),
-            uuid: uuid.to_string(),
             text: text.to_string(),
         };
         if tx.try_send(record).is_err() {
@@ -228,7 +216,7 @@ impl CommandLog {
 
     /// Records a frame that was not a valid request, with the FAILURE it got.
     pub fn rejected(&self, client: &Arc<Client>, text: &str, code: &'static str, reply: &str) {
-        let id = self.request(client, "-", "-", "", text);
+        let id = self.request(client, "-", "-", text);
         self.reply(id, Duration::ZERO, Some(code), reply);
     }
 

@@ -1,5 +1,5 @@
-//! The command log's one writer task: takes whatever is queued (a batch grows by itself under
-//! load), redacts it, writes it in one transaction, then publishes live entries to watchers.
+//! The command log's one writer task: every 100 ms it takes whatever is queued, redacts it, writes
+//! it in one transaction, then publishes live entries to watchers.
 //! Also trims the table by age and size every few minutes.
 //!
 //! It never holds up a connection: connections only `try_send` to it.
@@ -12,11 +12,15 @@ use rusqlite::params;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::TryRecvError;
 use tokio::sync::{broadcast, mpsc};
 
-/// Most records written in one transaction.
+/// Records usually written per transaction (the vector's starting capacity).
 const BATCH: usize = 1024;
+/// Most records taken from the queue per flush (the rest wait for the next tick).
+const MAX_PER_FLUSH: usize = 64 * 1024;
+/// How often queued records are written: live viewers see entries at most this late.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// How often the table is trimmed while running.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
@@ -50,47 +54,60 @@ pub(super) async fn run(
     log: CommandLog,
 ) {
     let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
-    let mut prune = tokio::time::interval(PRUNE_EVERY);
-    prune.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    prune.tick().await;
-    let mut closing = None;
+    // Woken by a timer, not by each record: under load a wake-up and a commit (an fsync) per
+    // request would cost more than the request itself.
+    let mut tick = tokio::time::interval(FLUSH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_prune = std::time::Instant::now();
     loop {
-        tokio::select! {
-            n = rx.recv_many(&mut batch, BATCH) => if n == 0 { break },
-            ev = bus.recv() => match ev {
-                Ok(event) => {
-                    if event.audience != Audience::Topic(LIVE_TOPIC.into()) {
-                        batch.push(Record::Event { at_ms: now_ms(), event });
+        tick.tick().await;
+        let mut closing = None;
+        while batch.len() < MAX_PER_FLUSH {
+            match rx.try_recv() {
+                Ok(Record::Close(done)) => {
+                    closing = Some(done);
+                    // Whatever was queued before Close is in `batch`; anything after it is
+                    // still written below.
+                    while let Ok(r) = rx.try_recv() {
+                        if !matches!(r, Record::Close(_)) {
+                            batch.push(r);
+                        }
                     }
+                    break;
                 }
-                Err(RecvError::Lagged(n)) => log.count_dropped(n),
-                Err(RecvError::Closed) => {}
-            },
-            _ = prune.tick() => {
-                let s = store.clone();
-                if let Err(e) = tokio::task::spawn_blocking(move || prune_now(&s, retention)).await {
-                    tracing::warn!(error = %e, "command log trim failed");
-                }
+                Ok(r) => batch.push(r),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
             }
         }
-        if let Some(i) = batch.iter().position(|r| matches!(r, Record::Close(_))) {
-            if let Record::Close(done) = batch.remove(i) {
-                closing = Some(done);
-            }
-            // Anything queued after Close is still written.
-            while let Ok(r) = rx.try_recv() {
-                if !matches!(r, Record::Close(_)) {
-                    batch.push(r);
+        loop {
+            match bus.try_recv() {
+                Ok(event) => {
+                    if event.audience != Audience::Topic(LIVE_TOPIC.into()) {
+                        batch.push(Record::Event {
+                            at_ms: now_ms(),
+                            event,
+                        });
+                    }
                 }
+                Err(TryRecvError::Lagged(n)) => log.count_dropped(n),
+                Err(_) => break,
             }
         }
         if !batch.is_empty() {
             let rows: Vec<Row> = batch.drain(..).filter_map(to_row).collect();
             write(&store, rows, &events, &log).await;
         }
-        if let Some(done) = closing.take() {
+        if let Some(done) = closing {
             let _ = done.send(());
             return;
+        }
+        if last_prune.elapsed() >= PRUNE_EVERY {
+            last_prune = std::time::Instant::now();
+            let s = store.clone();
+            if let Err(e) = tokio::task::spawn_blocking(move || prune_now(&s, retention)).await {
+                tracing::warn!(error = %e, "command log trim failed");
+            }
         }
     }
 }
@@ -157,21 +174,36 @@ fn to_row(record: Record) -> Option<Row> {
             id,
             at_ms,
             client,
-            target,
-            action,
-            uuid,
             text,
-        } => Row::Insert {
-            id,
-            at_ms,
-            kind: "REQUEST",
-            conn: Some(client.connection),
-            client: client.label.clone(),
-            target,
-            action,
-            uuid: (!uuid.is_empty()).then_some(uuid),
-            request: Some(clean(&text)),
-        },
+        } => {
+            // Parsed here, off the request path; the connection only copied the text.
+            let mut value: Value =
+                serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.clone()));
+            let field = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_string);
+            let target = field("TARGET")
+                .map(|t| t.trim().to_ascii_uppercase())
+                .unwrap_or_else(|| "-".into());
+            let action = field("ACTION")
+                .map(|a| crate::protocol::normalize_action(&a))
+                .unwrap_or_else(|| "-".into());
+            let uuid = match value.get("UUIDV4") {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            };
+            redact(&mut value);
+            Row::Insert {
+                id,
+                at_ms,
+                kind: "REQUEST",
+                conn: Some(client.connection),
+                client: client.label.clone(),
+                target,
+                action,
+                uuid,
+                request: Some(value.to_string()),
+            }
+        }
         Record::Reply {
             id,
             duration_us,

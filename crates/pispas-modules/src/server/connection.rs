@@ -251,7 +251,7 @@ fn accept_text(
             let entry = shared
                 .info
                 .command_log
-                .request(client, &service, &action, &uuid, text);
+                .request(client, &service, &action, text);
             let work = shared.router.dispatch(request, ctx.clone());
             in_flight.push(Box::pin(async move {
                 (
