@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p pispas-bench --bin command_log [-- SECONDS]`
 //!
-//! For each mode (off, on, off, on — interleaved so drift hits both) it runs a paced load of
+//! For each mode (off, on, off, on, off, on — interleaved so drift and other load hit both) it runs a paced load of
 //! 2,000 PING/s over 4 connections for SECONDS (default 10) and records every round-trip time and
 //! the process CPU time, then an unpaced burst (8 connections × 5,000 pipelined PINGs, 64 in flight
 //! each) for throughput. Prints a Markdown table for docs/performance.md.
@@ -42,7 +42,7 @@ fn main() -> anyhow::Result<()> {
         let mut paced: BTreeMap<&str, Vec<Paced>> = BTreeMap::new();
         let mut bursts: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
         let mut dropped: BTreeMap<&str, u64> = BTreeMap::new();
-        for (round, mode) in ["off", "on", "off", "on"].iter().enumerate() {
+        for (round, mode) in ["off", "on", "off", "on", "off", "on"].iter().enumerate() {
             let dir = std::env::temp_dir()
                 .join(format!("pispas-bench-log-{}-{round}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
@@ -243,7 +243,7 @@ fn report(paced: &BTreeMap<&str, Vec<Paced>>, bursts: &BTreeMap<&str, Vec<f64>>,
     };
     let change = |a: f64, b: f64| if a > 0.0 { (b - a) / a * 100.0 } else { 0.0 };
     let cpu_per = |cpu: Duration, n: u64| cpu.as_secs_f64() * 1e6 / n.max(1) as f64;
-    println!("| PING at {RATE}/s, {PACED_CONNECTIONS} connections, 2 × {secs} s per mode | log off | log on | change |");
+    println!("| PING at {RATE}/s, {PACED_CONNECTIONS} connections, 3 × {secs} s per mode | log off | log on | change |");
     println!("|---|---:|---:|---:|");
     for (name, a, b) in [
         (
