@@ -109,3 +109,34 @@ test('Quit stops the engine and exits cleanly', { timeout: 60000 }, async () => 
   await waitForClosed(wsPort, 5000);
   assert.match(stderr, /stopped/, 'the engine stopped gracefully');
 });
+
+test('a taken port is reported with what to do, and the app takes the port once it is free', { timeout: 90000 }, async () => {
+  const net = await import('node:net');
+  const port = await freePort();
+  const blocker = net.createServer(() => {});
+  await new Promise((r) => blocker.listen(port, '127.0.0.1', r));
+  const busyDir = makeConfig({ LOCAL_PORT: port, VIEWER_PORT: await freePort(), MODULES: 'base', HEARTBEAT_SECS: 0 });
+  let log = '';
+  const child = spawn(APP_BIN, ['--config', join(busyDir, '.env'), '--data-dir', join(busyDir, 'data')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr.on('data', (d) => { log += d; });
+  try {
+    for (let i = 0; i < 100 && !/already in use/.test(log); i++) await sleep(200);
+    assert.match(log, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use by another program: close it .* or set LOCAL_PORT to a free port`));
+    await sleep(3000);
+    assert.equal(child.exitCode, null, 'the app stays up (in the tray, status window open) instead of vanishing');
+    const shot = screenshot('port-in-use.png');
+    assert.ok(shot.colours > 16, 'the status window shows the problem');
+    await new Promise((r) => blocker.close(r));
+    await waitForPort(port, 30000, child);
+    const c = await rawClient(port);
+    assert.equal((await c.call('BASE', 'PING')).MESSAGE_DATA, 'PONG');
+    c.close();
+  } finally {
+    blocker.close();
+    const q = spawn(APP_BIN, ['--config', join(busyDir, '.env'), '--data-dir', join(busyDir, 'data'), '--quit'], { stdio: 'ignore' });
+    await exited(q, 30000).catch(() => {});
+    await exited(child, 30000).catch(() => child.kill('SIGKILL'));
+  }
+});

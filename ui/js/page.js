@@ -68,14 +68,16 @@ export function showConnection(client, banner) {
     connecting: 'Connecting to the service…',
     open: 'Connected',
     reconnecting: 'Connection lost — reconnecting…',
-    unreachable: 'The service is not answering — retrying…',
-    blocked: 'Blocked by the browser',
+    unreachable: 'Not answering — retrying…',
+    blocked: 'Blocked by the browser (Local Network Access)',
     closed: 'Disconnected',
   };
+  // Short words in the banner; the full sentence in its tooltip (the pages show it in full where
+  // it matters, e.g. the status page's failure box).
   const update = ({ state, detail }) => {
     banner.dataset.state = state;
-    banner.textContent =
-      state === 'open' ? 'Connected' : `${texts[state] || state}${detail ? ` (${detail})` : ''}`;
+    banner.textContent = texts[state] || state;
+    banner.title = state === 'open' ? detail : detail || '';
   };
   update({ state: client.state, detail: client.detail });
   return client.on('state', update);

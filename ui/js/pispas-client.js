@@ -151,7 +151,7 @@ export class PispasClient {
       target = { host: this.options.host, port: this.options.port, token: this.options.token };
       if (this.options.resolve) target = { ...target, ...(await this.options.resolve()) };
     } catch (e) {
-      return this.failed(`the service address could not be read (${e.message || e})`);
+      return this.failed(e && e.message ? e.message : `the service address could not be read (${e})`);
     }
     if (this.closedByUser) return;
     const schemes =
