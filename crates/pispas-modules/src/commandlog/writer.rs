@@ -175,7 +175,11 @@ fn needs_redaction(text: &str) -> bool {
         return true;
     }
     // Pretty-printed JSON (`"name" : …`) is rare from a POS: just take the slow path.
-    if text.contains("\" :") || text.contains("\"\t") || text.contains("\"\n") || text.contains("\"\r") {
+    if text.contains("\" :")
+        || text.contains("\"\t")
+        || text.contains("\"\n")
+        || text.contains("\"\r")
+    {
         return true;
     }
     // Every `"name":` in the text: is the name a secret field?
@@ -183,7 +187,10 @@ fn needs_redaction(text: &str) -> bool {
     let mut from = 0;
     while let Some(pos) = text[from..].find("\":") {
         let end = from + pos;
-        let start = bytes[..end].iter().rposition(|&b| b == b'"').map_or(0, |i| i + 1);
+        let start = bytes[..end]
+            .iter()
+            .rposition(|&b| b == b'"')
+            .map_or(0, |i| i + 1);
         let key = &text[start..end];
         if key.contains('\\') || super::redact::is_secret_field(key) {
             return true;
@@ -238,7 +245,12 @@ fn to_rows(records: impl Iterator<Item = Record>) -> Vec<Row> {
             }
             other => {
                 if let Some(row) = to_row(other) {
-                    if let Row::Insert { id, kind: "REQUEST", .. } = &row {
+                    if let Row::Insert {
+                        id,
+                        kind: "REQUEST",
+                        ..
+                    } = &row
+                    {
                         pending.insert(*id, rows.len());
                     }
                     rows.push(row);
