@@ -236,3 +236,39 @@ async fn config_save_restarts_the_engine_in_place_on_the_new_port() {
     control.stop();
     running.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_device_state_event_shows_in_status_and_in_the_log() {
+    use pispas_modules::events::{Audience, Event};
+    let engine = start_engine("device-state", &[]).await;
+    let mut pos = Client::plain(engine.addr()).await.unwrap();
+    engine.engine.events().publish(Event {
+        service: "PRINT".into(),
+        uuid: Value::Null,
+        audience: Audience::All,
+        data: json!({ "EVENT": "DEVICE_STATE", "DEVICE": "KITCHEN", "STATE": "PAPER_OUT", "DETAIL": "Kitchen printer: out of paper" }),
+    });
+    let ev = pos
+        .wait_for(|v| v["MESSAGE_DATA"]["EVENT"] == "DEVICE_STATE")
+        .await
+        .unwrap();
+    assert_eq!(ev["SERVICE_NAME"], "PRINT");
+    let mut status = Value::Null;
+    for _ in 0..50 {
+        status = pos.call("BASE", "STATUS", json!({})).await.unwrap()["MESSAGE_DATA"].clone();
+        if status["DEVICES"].as_array().is_some_and(|d| !d.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(status["DEVICES"][0]["DEVICE"], "KITCHEN");
+    assert_eq!(status["DEVICES"][0]["STATE"], "PAPER_OUT");
+    assert_eq!(status["DEVICES"][0]["SERVICE"], "PRINT");
+    let mut support = admin(engine.addr(), engine.engine.admin_token()).await;
+    let entry = find(&mut support, json!({ "KIND": "EVENT" }), |e| {
+        e["ACTION"] == "DEVICE_STATE"
+    })
+    .await;
+    assert_eq!(entry["TARGET"], "PRINT");
+    assert_eq!(entry["CLIENT"], "all clients");
+}
