@@ -144,6 +144,12 @@ test('export gives valid JSON lines of the filtered range', { timeout: 30000 }, 
   assert.ok(entries.every((e) => JSON.stringify(e).includes('export-me')), 'only the filtered range');
   assert.ok(entries.every((e) => e.ID && e.AT && e.TARGET && e.REQUEST));
   assert.doesNotMatch(text, /4111111111111111/, 'card numbers are masked');
+  // A time range that ends before the entry exports nothing.
+  await p.fill('#f-until', '2000-01-01T00:00:00');
+  await p.click('#filters button[type=submit]');
+  await p.waitForFunction(() => document.querySelectorAll('#rows tr').length === 0);
+  const [empty] = await Promise.all([p.waitForEvent('download'), p.click('#export')]);
+  assert.equal(readFileSync(await empty.path(), 'utf8'), '');
   assert.match(download.suggestedFilename(), /\.jsonl$/);
   pos.close();
   await p.context().close();

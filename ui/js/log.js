@@ -57,6 +57,11 @@ function currentFilter() {
   if (target) f.TARGET = target;
   if (result) f.RESULT = result;
   if (text) f.TEXT = text;
+  // datetime-local values are local time; Date parses them as such.
+  const since = $('f-since').value;
+  const until = $('f-until').value;
+  if (since) f.SINCE_MS = new Date(since).getTime();
+  if (until) f.UNTIL_MS = new Date(until).getTime() + 999;
   return f;
 }
 
@@ -106,6 +111,8 @@ function setLive(on) {
 function passes(e) {
   if (filter.TARGET && e.TARGET !== filter.TARGET) return false;
   if (filter.RESULT && e.RESULT !== filter.RESULT) return false;
+  if (filter.SINCE_MS && e.AT_MS < filter.SINCE_MS) return false;
+  if (filter.UNTIL_MS && e.AT_MS > filter.UNTIL_MS) return false;
   if (filter.TEXT) {
     const hay = `${e.CLIENT} ${e.TARGET} ${e.ACTION} ${e.UUID || ''} ${e.CODE || ''}`.toLowerCase();
     if (!hay.includes(filter.TEXT.toLowerCase())) return false;
