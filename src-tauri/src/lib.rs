@@ -11,12 +11,11 @@ mod cli;
 mod commands;
 mod health;
 mod tray;
+mod watcher;
 mod windows;
 
-use health::Level;
 use pispas_modules::config::default_data_dir;
 use pispas_modules::{ConfigEnv, Control, Host, HostOptions, HostState, LoadOptions};
-use serde_json::Value;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -24,13 +23,10 @@ use std::time::Duration;
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Manager, RunEvent};
 use tauri_plugin_autostart::{MacosLauncher, ManagerExt};
-use tauri_plugin_notification::NotificationExt;
 use tokio::sync::watch;
 use tracing_appender::non_blocking::WorkerGuard;
 use windows::Page;
 
-/// How often module health (which modules report when asked, not by event) is re-read.
-const HEALTH_POLL: Duration = Duration::from_secs(3);
 /// Longest the engine gets to stop on Quit before the process exits anyway.
 const QUIT_GRACE: Duration = Duration::from_secs(15);
 
@@ -122,11 +118,11 @@ pub fn run() -> ExitCode {
             }
             match tray::create(&handle) {
                 Ok(items) => {
-                    tauri::async_runtime::spawn(watch_health(handle.clone(), Some(items)));
+                    tauri::async_runtime::spawn(watcher::watch_health(handle.clone(), Some(items)));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "no tray icon on this desktop; windows only");
-                    tauri::async_runtime::spawn(watch_health(handle.clone(), None));
+                    tauri::async_runtime::spawn(watcher::watch_health(handle.clone(), None));
                 }
             }
             tauri::async_runtime::spawn(quit_on_signal(handle.clone()));
@@ -231,96 +227,12 @@ pub fn toggle_autostart(app: &AppHandle) {
     let enabled = app.autolaunch().is_enabled().unwrap_or(false);
     if let Err(e) = set_autostart(app, !enabled) {
         tracing::warn!("start at login could not be changed: {e}");
-        notify(app, "Start at login", &format!("Could not be changed: {e}"));
+        watcher::notify(app, "Start at login", &format!("Could not be changed: {e}"));
     }
 }
 
 /// The tray's "Start at login" item, kept so the configurator can update it.
-struct AutostartItem(tauri::menu::CheckMenuItem<tauri::Wry>);
-
-fn notify(app: &AppHandle, title: &str, body: &str) {
-    if let Err(e) = app.notification().builder().title(title).body(body).show() {
-        tracing::debug!(error = %e, "notification not shown");
-    }
-}
-
-/// Keeps the tray in step with the engine: host state changes, DEVICE_STATE events (with a
-/// notification when a device fails) and a slow poll of module health.
-async fn watch_health(app: AppHandle, items: Option<tray::TrayItems>) {
-    let mut state = app.state::<Shell>().state.clone();
-    if let Some(items) = &items {
-        app.manage(AutostartItem(items.autostart.clone()));
-    }
-    let mut last_summary = None;
-    let mut failed_shown = false;
-    let mut device_levels: std::collections::HashMap<String, Level> = Default::default();
-    loop {
-        let current = state.borrow_and_update().clone();
-        let mut events = match &current {
-            HostState::Running(h) => Some(h.info.events.subscribe()),
-            _ => None,
-        };
-        if let HostState::Failed { message, .. } = &current {
-            if !failed_shown {
-                failed_shown = true;
-                notify(&app, "Pispas is not running", message);
-                windows::open(&app, Page::Status);
-            }
-        } else if matches!(current, HostState::Running(_)) {
-            failed_shown = false;
-        }
-        loop {
-            let (modules, devices) = match &current {
-                HostState::Running(h) => (h.info.modules(), h.info.devices()),
-                _ => (Value::Null, Vec::new()),
-            };
-            let summary = health::summarize(&current, &modules, &devices);
-            if last_summary.as_ref() != Some(&summary) {
-                if let Some(items) = &items {
-                    tray::show(items, &summary);
-                }
-                last_summary = Some(summary);
-            }
-            tokio::select! {
-                changed = state.changed() => {
-                    if changed.is_err() { return; }
-                    break;
-                }
-                ev = async {
-                    match events.as_mut() {
-                        Some(rx) => rx.recv().await.ok(),
-                        None => std::future::pending().await,
-                    }
-                } => {
-                    if let Some(ev) = ev {
-                        device_event(&app, &ev.service, &ev.data, &mut device_levels);
-                    }
-                }
-                _ = tokio::time::sleep(HEALTH_POLL) => {}
-            }
-        }
-    }
-}
-
-/// A notification when a device goes from fine (or unknown) to a problem.
-fn device_event(
-    app: &AppHandle,
-    service: &str,
-    data: &Value,
-    levels: &mut std::collections::HashMap<String, Level>,
-) {
-    if data["EVENT"] != pispas_modules::engine::DEVICE_STATE {
-        return;
-    }
-    let device = data["DEVICE"].as_str().unwrap_or("device");
-    let state = data["STATE"].as_str().unwrap_or("ERROR");
-    let level = health::severity(state);
-    let previous = levels.insert(format!("{service}/{device}"), level);
-    if level == Level::Problem && previous != Some(Level::Problem) {
-        let detail = data["DETAIL"].as_str().unwrap_or(state);
-        notify(app, &format!("{service} {device}: {state}"), detail);
-    }
-}
+pub(crate) struct AutostartItem(pub(crate) tauri::menu::CheckMenuItem<tauri::Wry>);
 
 /// SIGTERM / Ctrl-C (and, on Windows, log-off and shutdown) quit like the menu does.
 async fn quit_on_signal(app: AppHandle) {
