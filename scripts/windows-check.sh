@@ -271,11 +271,22 @@ phase_wine() {
     exec 9>&-
 }
 
+# The desktop app (Tauri) links WebView2Loader.dll dynamically on the gnu target: its exes,
+# test exes included, only start with the DLL beside them. webview2-com-sys ships it; copy it.
+copy_webview2_loader() {
+    local dest=$1 dll
+    dll=$(ls -t "$WIN_TARGET_DIR/$GNU_TARGET"/*/build/webview2-com-sys-*/out/x64/WebView2Loader.dll 2>/dev/null | head -n1 || true)
+    [[ -n $dll && -d $dest ]] || return 0
+    cmp -s "$dll" "$dest/WebView2Loader.dll" || cp -f "$dll" "$dest/WebView2Loader.dll"
+}
+
 phase_test() {
     wine_env
     export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE"
     local rc=0
-    debcargo test "${LOCKED[@]}" "${BUILD_STD[@]}" --target "$GNU_TARGET" "${TEST_ARGS[@]}" || rc=$?
+    debcargo test "${LOCKED[@]}" "${BUILD_STD[@]}" --target "$GNU_TARGET" --no-run "${TEST_ARGS[@]}" || rc=$?
+    copy_webview2_loader "$WIN_TARGET_DIR/$GNU_TARGET/debug/deps"
+    ((rc == 0)) && { debcargo test "${LOCKED[@]}" "${BUILD_STD[@]}" --target "$GNU_TARGET" "${TEST_ARGS[@]}" || rc=$?; }
     # wineserver would linger ~3 s after the last test exe; stop this prefix's server now so
     # CI steps end cleanly (only affects $WINEPREFIX).
     "$WINESERVER" -k 2>/dev/null || true
@@ -289,6 +300,7 @@ phase_build() {
     debcargo build "${LOCKED[@]}" "${BUILD_STD[@]}" --target "$GNU_TARGET" --profile "$WIN_PROFILE" --bin "$WIN_BIN"
     local exe="$WIN_TARGET_DIR/$GNU_TARGET/$dir/$WIN_BIN.exe"
     [[ -f $exe ]] || die "expected $exe after build"
+    copy_webview2_loader "${exe%/*}"
     log "Windows exe: $exe"
     echo "$exe"
 }

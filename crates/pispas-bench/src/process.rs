@@ -59,7 +59,7 @@ pub fn engine(dir: &Path) -> anyhow::Result<Server> {
 }
 
 /// User + system CPU time of a process in clock ticks (1/100 s), from /proc.
-#[cfg_attr(not(unix), allow(dead_code))] // only the Unix device benchmarks read CPU time
+#[cfg(unix)]
 pub fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the parenthesised command name; utime and stime are the 14th and 15th.

@@ -4,14 +4,16 @@
 //! [`RunningEngine`] owns the shutdown token and task tracker; dropping it does not stop the engine,
 //! [`RunningEngine::shutdown`] does, letting in-flight requests finish for SHUTDOWN_GRACE_MS.
 
+use crate::commandlog::{self, CommandLog, Retention};
 use crate::config::ConfigEnv;
-use crate::events::EventBus;
+use crate::events::{Audience, EventBus};
+use crate::host::Control;
 use crate::modules::{self, base, ModuleContext, ModuleKind};
 use crate::protocol::Failure;
 use crate::router::{Router, Service};
 use crate::server::security::AccessPolicy;
 use crate::server::tls::{self, CertSource, TlsError};
-use crate::server::{self, tokens, Shared};
+use crate::server::{self, tokens, viewer, Shared};
 use crate::store::{Store, StoreError};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
@@ -94,9 +96,20 @@ pub struct EngineInfo {
     pub started: Instant,
     pub tls_source: CertSource,
     pub tls_fingerprint: String,
+    /// Subject, validity and names of the certificate served, for the configurator.
+    pub tls_details: Value,
     pub local_addr: SocketAddr,
+    /// Where the pages are served to a browser, when VIEWER_PORT is not off and the port was free.
+    pub viewer_addr: Option<SocketAddr>,
+    /// The command log (disabled when COMMAND_LOG=off).
+    pub command_log: CommandLog,
+    /// Asks the process to restart or stop the engine; `None` when the engine runs without a host
+    /// (tests that call [`Engine::start`] directly).
+    pub control: Option<Control>,
     modules_router: OnceLock<RouterRef>,
     last_errors: Mutex<VecDeque<Value>>,
+    warnings: Mutex<Vec<String>>,
+    devices: Mutex<std::collections::BTreeMap<String, Value>>,
 }
 
 /// A non-owning reference to the router, so BASE (which the router owns) can list the modules
@@ -126,11 +139,24 @@ impl EngineInfo {
             .lock()
             .map(|e| e.iter().cloned().collect())
             .unwrap_or_default();
+        let warnings: Vec<String> = self.warnings.lock().map(|w| w.clone()).unwrap_or_default();
+        let devices: Vec<Value> = self
+            .devices
+            .lock()
+            .map(|d| d.values().cloned().collect())
+            .unwrap_or_default();
         json!({
             "STATE": "RUNNING",
+            "VERSION": crate::protocol::SERVICE_VERS,
             "ADDRESS": self.local_addr.to_string(),
+            "VIEWER": self.viewer_addr.map(|a| format!("http://{a}/")),
             "TLS": { "SOURCE": match &self.tls_source { CertSource::Provided(_) => "provided", CertSource::SelfSigned(_) => "self-signed" },
-                     "FINGERPRINT": self.tls_fingerprint },
+                     "FINGERPRINT": self.tls_fingerprint,
+                     "SUBJECT": self.tls_details["SUBJECT"],
+                     "NOT_AFTER": self.tls_details["NOT_AFTER"] },
+            "WARNINGS": warnings,
+            "DEVICES": devices,
+            "COMMAND_LOG": { "ENABLED": self.command_log.enabled(), "DROPPED": self.command_log.dropped() },
             "UPTIME_MS": self.started.elapsed().as_millis() as u64,
             "CONNECTIONS": self.stats.connections_open(),
             "CONNECTIONS_TOTAL": self.stats.connections_total.load(Ordering::Relaxed),
@@ -139,6 +165,37 @@ impl EngineInfo {
             "MODULES": self.modules(),
             "LAST_ERRORS": errors,
         })
+    }
+
+    /// Adds a sentence the status window shows until the next restart (a fallback, a page port
+    /// that was taken).
+    pub fn add_warning(&self, warning: impl Into<String>) {
+        if let Ok(mut w) = self.warnings.lock() {
+            w.push(warning.into());
+        }
+    }
+
+    /// The last DEVICE_STATE of every device that reported one.
+    pub fn devices(&self) -> Vec<Value> {
+        self.devices
+            .lock()
+            .map(|d| d.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Remembers a DEVICE_STATE event (see docs/protocol.md) for the status window.
+    fn record_device_state(&self, service: &str, data: &Value) {
+        let Some(device) = data.get("DEVICE").and_then(Value::as_str) else {
+            return;
+        };
+        let mut entry = data.clone();
+        if let Value::Object(m) = &mut entry {
+            m.insert("SERVICE".into(), json!(service));
+            m.insert("AT_MS".into(), json!(commandlog::now_ms()));
+        }
+        if let Ok(mut d) = self.devices.lock() {
+            d.insert(format!("{service}/{device}"), entry);
+        }
     }
 
     /// The heartbeat event's data.
@@ -174,6 +231,17 @@ impl Engine {
     /// Fails when the port is taken or cannot be bound, the data folder cannot be created, or the
     /// certificate in CERT_DIR is unusable.
     pub async fn start(config: ConfigEnv) -> Result<RunningEngine, StartError> {
+        Engine::start_hosted(config, None).await
+    }
+
+    /// Like [`Engine::start`], with a [`Control`] so BASE can restart the engine in place (the
+    /// [`crate::host::Host`] passes its own).
+    ///
+    /// Fails as [`Engine::start`] does.
+    pub async fn start_hosted(
+        config: ConfigEnv,
+        control: Option<Control>,
+    ) -> Result<RunningEngine, StartError> {
         let started = Instant::now();
         std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
             path: config.data_dir.display().to_string(),
@@ -195,26 +263,68 @@ impl Engine {
                 "ALLOWED_ORIGINS is *: any web page in this computer's browser can use the devices"
             );
         }
-        let policy = AccessPolicy::new(
+        let mut policy = AccessPolicy::new(
             &config.allowed_origins,
             admin_token.clone(),
             config.lan_token.clone(),
         );
+        // The app's own windows (Tauri serves them from its bundle under these origins).
+        for origin in APP_ORIGINS {
+            policy.allow_origin(origin);
+        }
+        let mut warnings = Vec::new();
+        let viewer_listener = match config.viewer_port {
+            None => None,
+            Some(port) => match viewer::bind(port).await {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    let msg = format!("the pages could not be served on http://127.0.0.1:{port}/ ({e}); set VIEWER_PORT to a free port");
+                    tracing::warn!("{msg}");
+                    warnings.push(msg);
+                    None
+                }
+            },
+        };
+        let viewer_addr = viewer_listener.as_ref().and_then(|l| l.local_addr().ok());
+        if let Some(addr) = viewer_addr {
+            for origin in viewer::origins(addr.port()) {
+                policy.allow_origin(&origin);
+            }
+        }
+        let events = EventBus::new();
+        let store = Store::open(&config.data_dir)?;
+        let command_log = if config.command_log {
+            CommandLog::start(
+                store.clone(),
+                events.clone(),
+                Retention {
+                    max_age: config.command_log_max_age,
+                    max_bytes: config.command_log_max_bytes,
+                },
+            )?
+        } else {
+            CommandLog::disabled()
+        };
         let config = Arc::new(config);
         let info = Arc::new(EngineInfo {
             config: config.clone(),
-            events: EventBus::new(),
+            events,
             stats: Stats::default(),
             started,
             tls_source: tls.source.clone(),
             tls_fingerprint: tls.fingerprint.clone(),
+            tls_details: tls::details(&tls.cert_der),
             local_addr,
+            viewer_addr,
+            command_log,
+            control,
             modules_router: OnceLock::new(),
             last_errors: Mutex::new(VecDeque::new()),
+            warnings: Mutex::new(warnings),
+            devices: Mutex::new(Default::default()),
         });
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
-        let store = Store::open(&config.data_dir)?;
         let ctx = ModuleContext {
             config: config.clone(),
             events: info.events.clone(),
@@ -239,6 +349,10 @@ impl Engine {
                 shutdown.clone(),
             ));
         }
+        tracker.spawn(track_device_states(info.clone(), shutdown.clone()));
+        if let Some(listener) = viewer_listener {
+            tracker.spawn(viewer::run(listener, local_addr.port(), shutdown.clone()));
+        }
         let shared = Arc::new(Shared::new(
             router,
             info.clone(),
@@ -254,6 +368,9 @@ impl Engine {
             modules = ?config.modules.iter().map(|m| m.name()).collect::<Vec<_>>(),
             "pispas local service listening (wss:// and ws:// on the same port)"
         );
+        if let Some(addr) = viewer_addr {
+            tracing::info!("status, configurator and command log pages: http://{addr}/");
+        }
         Ok(RunningEngine {
             info,
             shutdown,
@@ -264,6 +381,38 @@ impl Engine {
         })
     }
 }
+
+/// Origins of the desktop app's own windows: `tauri://localhost` (Linux, macOS) and
+/// `http(s)://tauri.localhost` (Windows WebView2).
+pub const APP_ORIGINS: [&str; 3] = [
+    "tauri://localhost",
+    "http://tauri.localhost",
+    "https://tauri.localhost",
+];
+
+/// Keeps the last DEVICE_STATE of each device for the status window, whatever module sent it.
+async fn track_device_states(info: Arc<EngineInfo>, shutdown: CancellationToken) {
+    let mut rx = info.events.subscribe();
+    loop {
+        let ev = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            ev = rx.recv() => ev,
+        };
+        match ev {
+            Ok(ev) if ev.audience != Audience::Topic(commandlog::LIVE_TOPIC.into()) => {
+                if ev.data.get("EVENT").and_then(Value::as_str) == Some(DEVICE_STATE) {
+                    info.record_device_state(&ev.service, &ev.data);
+                }
+            }
+            Ok(_) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+/// The EVENT name modules use to report a device's state (docs/protocol.md).
+pub const DEVICE_STATE: &str = "DEVICE_STATE";
 
 fn addr_of(config: &ConfigEnv) -> SocketAddr {
     SocketAddr::new(config.local_host, config.local_port)
@@ -388,6 +537,8 @@ impl RunningEngine {
         {
             tracing::warn!("some tasks did not stop in time");
         }
+        // After the connections: their last replies are recorded too.
+        self.info.command_log.close().await;
         tracing::info!("stopped");
     }
 }

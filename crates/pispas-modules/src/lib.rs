@@ -9,9 +9,11 @@
 // one place allowed to opt out, with each `unsafe` block justified.
 #![deny(unsafe_code)]
 
+pub mod commandlog;
 pub mod config;
 pub mod engine;
 pub mod events;
+pub mod host;
 pub mod logging;
 pub mod modules;
 pub mod protocol;
@@ -23,3 +25,4 @@ pub mod transport;
 
 pub use config::{ConfigEnv, LoadOptions};
 pub use engine::{Engine, RunningEngine, StartError};
+pub use host::{Control, Host, HostOptions, HostState};

@@ -1,10 +1,12 @@
 //! `pispas-modules`: the engine without any GUI, for servers, CI, tests and benchmarks.
 //!
 //! `pispas-modules [--config PATH] [--data-dir DIR]`; stops gracefully on Ctrl-C / SIGTERM
-//! (Windows: Ctrl-C, console close, log-off, shutdown).
+//! (Windows: Ctrl-C, console close, log-off, shutdown). Runs the engine through a
+//! [`pispas_modules::Host`], so BASE `CONFIG_SAVE` and `RESTART` restart it in place, exactly as
+//! in the desktop app. Also serves the status, configurator and command log pages on VIEWER_PORT.
 
 use anyhow::Context;
-use pispas_modules::{ConfigEnv, Engine, LoadOptions};
+use pispas_modules::{ConfigEnv, Host, HostOptions, LoadOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -67,17 +69,25 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<LoadOptio
 }
 
 fn run(options: LoadOptions) -> anyhow::Result<()> {
+    // Loaded once here to fail early with a clear message and to set up logging; the host loads
+    // it again on every (re)start.
     let config = ConfigEnv::load(&options).context("invalid configuration")?;
     let _guard = pispas_modules::logging::init(&config.log_level, &config.data_dir)?;
     tracing::info!(config = %config.config_path.display(), data = %config.data_dir.display(), "starting");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    drop(config);
     runtime.block_on(async {
-        let engine = Engine::start(config).await?;
-        let signal = pispas_modules::signals::shutdown_requested().await?;
-        tracing::info!("{signal} received");
-        engine.shutdown().await;
-        anyhow::Ok(())
+        let host = Host::new(options, HostOptions::default());
+        let control = host.control();
+        tokio::spawn(async move {
+            match pispas_modules::signals::shutdown_requested().await {
+                Ok(signal) => tracing::info!("{signal} received"),
+                Err(e) => tracing::error!(error = %e, "cannot wait for signals"),
+            }
+            control.stop();
+        });
+        host.run().await
     })
 }

@@ -37,6 +37,7 @@ pub async fn start_engine(name: &str, overrides: &[(&str, &str)]) -> TestEngine 
     values.insert("LOCAL_PORT".into(), "0".into());
     values.insert("DATA_DIR".into(), dir.to_string_lossy().into_owned());
     values.insert("HEARTBEAT_SECS".into(), "0".into());
+    values.insert("VIEWER_PORT".into(), "0".into());
     for (k, v) in overrides {
         values.insert(k.to_string(), v.to_string());
     }
@@ -87,6 +88,7 @@ impl BinaryServer {
             .arg(&data_dir)
             .env("LOCAL_PORT", port.to_string())
             .env("LOCAL_HOST", "127.0.0.1")
+            .env("VIEWER_PORT", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());

@@ -33,6 +33,10 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("PRINT_PREWARM", "true", "Start the rendering browser when PRINT starts, so the first HTML receipt is fast."),
     ("CHROME_PATH", "Edge, Chrome or Chromium in their usual places", "Browser used to render HTML receipts."),
     ("PDFIUM_PATH", "beside the app, its resources, /usr/local/lib, the system", "pdfium library (file or folder) used to render PDFs."),
+    ("VIEWER_PORT", "8081", "Loopback port where the status, configurator and command log pages are served to a browser (http://127.0.0.1:PORT). 0 picks a free port; `off` disables it."),
+    ("COMMAND_LOG", "on", "Record every request, reply and event in the command log (on/off). Secrets and card numbers are always redacted."),
+    ("COMMAND_LOG_DAYS", "14", "Command log entries older than this many days are deleted."),
+    ("COMMAND_LOG_MAX_MB", "200", "The command log is trimmed, oldest first, to stay under this size in MiB."),
 ];
 
 /// Prefixes of device keys owned by modules (`PRINTER_RECEIPT`, `SCALE_DELI`…).
@@ -51,7 +55,6 @@ const DEVICE_PREFIXES: &[&str] = &[
     "CACHE_",
     "LOG_",
     "REMOTE_",
-    "VIEWER_",
 ];
 
 /// Whether an environment variable belongs to this service (and so overrides the file).

@@ -9,7 +9,7 @@ mod keys;
 mod paths;
 mod save;
 
-pub use keys::{is_secret_key, KEYS};
+pub use keys::{is_config_key, is_secret_key, KEYS};
 pub use paths::{default_config_path, default_data_dir};
 pub use save::save_env;
 
@@ -77,6 +77,14 @@ pub struct ConfigEnv {
     pub shutdown_grace: Duration,
     /// Zero disables the periodic heartbeat event.
     pub heartbeat: Duration,
+    /// Loopback port of the pages served to a browser; `Some(0)` picks a free one, `None` is off.
+    pub viewer_port: Option<u16>,
+    /// Whether requests, replies and events are recorded in the command log.
+    pub command_log: bool,
+    /// Command log entries older than this are deleted.
+    pub command_log_max_age: Duration,
+    /// The command log is trimmed, oldest first, to stay under this many bytes.
+    pub command_log_max_bytes: u64,
     /// The `.env` this came from.
     pub config_path: PathBuf,
     /// Every key that was set (file and environment), including device keys.
@@ -200,6 +208,34 @@ impl ConfigEnv {
             86_400,
             "seconds",
         )?);
+        let viewer_port = match get("VIEWER_PORT") {
+            Some(v)
+                if ["off", "no", "false", "none"].contains(&v.to_ascii_lowercase().as_str()) =>
+            {
+                None
+            }
+            _ => Some(parse_num::<u16>(
+                &raw,
+                "VIEWER_PORT",
+                8081,
+                0,
+                u16::MAX as u64,
+                "a port number or off",
+            )?),
+        };
+        let command_log = parse_switch(&raw, "COMMAND_LOG", true)?;
+        let command_log_max_age = Duration::from_secs(
+            86_400 * parse_num::<u64>(&raw, "COMMAND_LOG_DAYS", 14, 1, 3650, "a number of days")?,
+        );
+        let command_log_max_bytes = 1024
+            * 1024
+            * parse_num::<u64>(&raw, "COMMAND_LOG_MAX_MB", 200, 1, 100_000, "a size in MiB")?;
+        if viewer_port.is_some() && viewer_port == Some(local_port) && local_port != 0 {
+            return Err(ConfigError::invalid(
+                "VIEWER_PORT",
+                format!("{local_port} is already LOCAL_PORT; pick another port or off"),
+            ));
+        }
         Ok(ConfigEnv {
             local_host,
             local_port,
@@ -216,6 +252,10 @@ impl ConfigEnv {
             handshake_timeout,
             shutdown_grace,
             heartbeat,
+            viewer_port,
+            command_log,
+            command_log_max_age,
+            command_log_max_bytes,
             config_path: config_path.to_path_buf(),
             values,
         })
@@ -230,6 +270,7 @@ impl ConfigEnv {
             data_dir.to_string_lossy().into_owned(),
         );
         values.insert("HEARTBEAT_SECS".to_string(), "0".to_string());
+        values.insert("VIEWER_PORT".to_string(), "0".to_string());
         ConfigEnv::from_values(values, &data_dir.join(".env"))
             .unwrap_or_else(|e| panic!("test config: {e}"))
     }
@@ -277,6 +318,24 @@ impl ConfigEnv {
                 self.shutdown_grace.as_millis().to_string(),
             ),
             ("HEARTBEAT_SECS", self.heartbeat.as_secs().to_string()),
+            (
+                "VIEWER_PORT",
+                self.viewer_port
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "off".into()),
+            ),
+            (
+                "COMMAND_LOG",
+                if self.command_log { "on" } else { "off" }.to_string(),
+            ),
+            (
+                "COMMAND_LOG_DAYS",
+                (self.command_log_max_age.as_secs() / 86_400).to_string(),
+            ),
+            (
+                "COMMAND_LOG_MAX_MB",
+                (self.command_log_max_bytes / (1024 * 1024)).to_string(),
+            ),
         ];
         for (k, v) in effective {
             out.insert(k.to_string(), v);
@@ -288,7 +347,11 @@ impl ConfigEnv {
     }
 }
 
-fn read_env_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
+/// The keys and values written in a `.env` file (no defaults, no environment); empty when the file
+/// does not exist.
+///
+/// Fails when the file exists but cannot be read or parsed.
+pub fn read_env_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
     let mut values = BTreeMap::new();
     let iter = match dotenvy::from_path_iter(path) {
         Ok(iter) => iter,
@@ -345,6 +408,18 @@ fn parse_num<T: TryFrom<u64> + Copy>(
         ));
     }
     T::try_from(n).map_err(|_| ConfigError::invalid(key, format!("{n} is out of range")))
+}
+
+fn parse_switch(raw: &Raw, key: &str, default: bool) -> Result<bool, ConfigError> {
+    match raw.get(key).map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("on" | "1" | "true" | "yes") => Ok(true),
+        Some("off" | "0" | "false" | "no") => Ok(false),
+        Some(other) => Err(ConfigError::invalid(
+            key,
+            format!("{other:?} is not on or off"),
+        )),
+    }
 }
 
 fn parse_modules(raw: &str) -> Result<Vec<ModuleKind>, ConfigError> {

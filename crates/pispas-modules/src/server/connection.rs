@@ -7,6 +7,7 @@
 
 use super::security::{token_from, Admission};
 use super::Shared;
+use crate::commandlog::Client;
 use crate::events::{Audience, Event};
 use crate::protocol::{encode_event, encode_reply, parse_request, ErrorCode, Failure};
 use crate::router::{Outcome, RequestContext, Subscriptions};
@@ -35,8 +36,9 @@ const TLS_HANDSHAKE: u8 = 0x16;
 /// Bytes read from the socket per call; small so 1,000 idle connections stay cheap.
 const READ_BUFFER: usize = 16 * 1024;
 
-/// A finished request: who answers, the UUID to echo, the outcome and when it started.
-type Done = (String, String, Value, Outcome, Instant);
+/// A finished request: who answers, the UUID to echo, the outcome, when it started and its
+/// command log entry.
+type Done = (String, String, Value, Outcome, Instant, u64);
 type InFlight = Pin<Box<dyn Future<Output = Done> + Send>>;
 
 /// Serves one accepted socket until it closes or the service shuts down.
@@ -128,6 +130,10 @@ async fn handshake<S>(
     stats.connection_opened();
     tracing::debug!(%peer, id, tls, origin = origin.as_deref().unwrap_or("-"), "client connected");
     let subscriptions = Subscriptions::new(shared.info.events.clone());
+    let client = Arc::new(Client {
+        connection: id,
+        label: origin.clone().unwrap_or_else(|| peer.to_string()),
+    });
     let ctx = RequestContext::new(
         id,
         peer,
@@ -137,7 +143,8 @@ async fn handshake<S>(
         shared.info.events.clone(),
         subscriptions,
     );
-    serve_messages(ws, ctx, &shared).await;
+    serve_messages(ws, ctx, &client, &shared).await;
+    shared.info.command_log.unwatch(id);
     stats.connection_closed();
     tracing::debug!(%peer, id, "client disconnected");
 }
@@ -145,6 +152,7 @@ async fn handshake<S>(
 async fn serve_messages<S>(
     ws: tokio_tungstenite::WebSocketStream<S>,
     ctx: RequestContext,
+    client: &Arc<Client>,
     shared: &Shared,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send,
@@ -180,7 +188,7 @@ async fn serve_messages<S>(
             }
             msg = stream.next(), if !draining && in_flight.len() < max_in_flight => match msg {
                 None | Some(Ok(Message::Close(_))) => break,
-                Some(Ok(Message::Text(text))) => accept_text(text.as_str(), &ctx, shared, &mut in_flight),
+                Some(Ok(Message::Text(text))) => accept_text(text.as_str(), &ctx, client, shared, &mut in_flight),
                 Some(Ok(Message::Binary(_))) => Some(refuse(Failure::new(
                     ErrorCode::BinaryNotSupported,
                     "binary frames are not supported: send each request as a JSON text frame",
@@ -230,6 +238,7 @@ async fn serve_messages<S>(
 fn accept_text(
     text: &str,
     ctx: &RequestContext,
+    client: &Arc<Client>,
     shared: &Shared,
     in_flight: &mut FuturesUnordered<InFlight>,
 ) -> Option<String> {
@@ -239,9 +248,20 @@ fn accept_text(
             let service = request.target.clone();
             let uuid = request.uuid.clone();
             let action = request.action.clone();
+            let entry = shared
+                .info
+                .command_log
+                .request(client, &service, &action, text);
             let work = shared.router.dispatch(request, ctx.clone());
             in_flight.push(Box::pin(async move {
-                (service, action, Value::String(uuid), work.await, started)
+                (
+                    service,
+                    action,
+                    Value::String(uuid),
+                    work.await,
+                    started,
+                    entry,
+                )
             }));
             None
         }
@@ -250,23 +270,36 @@ fn accept_text(
             shared
                 .info
                 .record_failure(bad.target.as_deref().unwrap_or("-"), "-", &bad.failure);
-            Some(encode_reply(
+            let reply = encode_reply(
                 bad.target.as_deref().unwrap_or("BASE"),
                 &bad.uuid,
-                &Err(bad.failure),
-            ))
+                &Err(bad.failure.clone()),
+            );
+            shared
+                .info
+                .command_log
+                .rejected(client, text, bad.failure.code.as_str(), &reply);
+            Some(reply)
         }
     }
 }
 
-/// Turns a finished request into its reply text, counting it.
-fn finish((service, action, uuid, outcome, started): Done, shared: &Shared) -> String {
+/// Turns a finished request into its reply text, counting and recording it.
+fn finish((service, action, uuid, outcome, started, entry): Done, shared: &Shared) -> String {
     shared.info.stats.request_done(outcome.is_ok());
     if let Err(failure) = &outcome {
         tracing::debug!(service, action, %failure, elapsed_us = started.elapsed().as_micros() as u64, "request failed");
         shared.info.record_failure(&service, &action, failure);
     }
-    encode_reply(&service, &uuid, &outcome)
+    let text = encode_reply(&service, &uuid, &outcome);
+    if entry != 0 {
+        let code = outcome.as_ref().err().map(|f| f.code.as_str());
+        shared
+            .info
+            .command_log
+            .reply(entry, started.elapsed(), code, &text);
+    }
+    text
 }
 
 /// A FAILURE for a frame that is not a request at all (no UUID to echo).

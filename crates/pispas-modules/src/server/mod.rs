@@ -9,6 +9,7 @@ mod connection;
 pub mod security;
 pub mod tls;
 pub mod tokens;
+pub mod viewer;
 
 use crate::engine::EngineInfo;
 use crate::router::Router;

@@ -121,6 +121,45 @@ pub fn load_or_generate(cert_dir: &Path, data_dir: &Path) -> Result<TlsMaterial,
     })
 }
 
+/// What the configurator shows of a certificate: subject, issuer, validity and names.
+/// Fields it cannot read are null (the certificate is still served).
+pub fn details(der: &[u8]) -> serde_json::Value {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let Ok((_, cert)) = X509Certificate::from_der(der) else {
+        return serde_json::json!({ "SUBJECT": null, "NOT_AFTER": null });
+    };
+    let validity = cert.validity();
+    let names: Vec<String> = cert
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|ext| {
+            ext.value
+                .general_names
+                .iter()
+                .map(|n| match n {
+                    x509_parser::extensions::GeneralName::DNSName(d) => d.to_string(),
+                    x509_parser::extensions::GeneralName::IPAddress(ip) => match ip.len() {
+                        4 => std::net::Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3]).to_string(),
+                        _ => format!("{ip:02x?}"),
+                    },
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let not_after_ms = validity.not_after.timestamp().saturating_mul(1000).max(0) as u64;
+    serde_json::json!({
+        "SUBJECT": cert.subject().to_string(),
+        "ISSUER": cert.issuer().to_string(),
+        "NOT_BEFORE": crate::commandlog::iso8601(validity.not_before.timestamp().saturating_mul(1000).max(0) as u64),
+        "NOT_AFTER": crate::commandlog::iso8601(not_after_ms),
+        "NOT_AFTER_MS": not_after_ms,
+        "NAMES": names,
+        "FINGERPRINT": fingerprint(der),
+    })
+}
+
 /// SHA-256 fingerprint as browsers show it.
 pub fn fingerprint(der: &[u8]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, der);
@@ -207,6 +246,26 @@ mod tests {
         let provided = load_or_generate(&certs, &data).unwrap();
         assert_eq!(provided.source, CertSource::Provided(certs));
         assert_ne!(provided.fingerprint, generated.fingerprint);
+    }
+
+    #[test]
+    fn details_name_the_subject_expiry_and_names() {
+        let data = tmp("details");
+        let m = load_or_generate(&data.join("none"), &data).unwrap();
+        let d = details(&m.cert_der);
+        assert!(
+            d["SUBJECT"]
+                .as_str()
+                .unwrap()
+                .contains("Pispas local service"),
+            "{d}"
+        );
+        assert!(d["NOT_AFTER"].as_str().unwrap().starts_with("20"), "{d}");
+        let names = d["NAMES"].to_string();
+        assert!(
+            names.contains("local.unpispas.es") && names.contains("127.0.0.1"),
+            "{d}"
+        );
     }
 
     #[test]

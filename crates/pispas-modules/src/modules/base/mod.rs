@@ -3,7 +3,15 @@
 //! `CHECK` (service, version, modules and their health, TLS or plain), `PING`, `VERSION`,
 //! `CONFIG` (effective configuration, secrets redacted), `STATUS` (live counters for the status
 //! window), `HEARTBEAT` (an event now), `SUBSCRIBE`/`UNSUBSCRIBE` (periodic heartbeat events) and
-//! `ECHO` (returns `DATA` after `DELAY_MS`, for a POS developer testing timeouts).
+//! `ECHO` (returns `DATA` after `DELAY_MS`, for a POS developer testing timeouts),
+//! `LIST_PORTS` (serial ports and OS printers to pick from).
+//!
+//! With the admin token: the configurator's `CONFIG_SCHEMA`, `CONFIG_SAVE` and `RESTART`
+//! (`admin.rs`) and the command log's `LOG_*` actions (`log.rs`).
+
+mod admin;
+mod log;
+mod ports;
 
 use crate::engine::EngineInfo;
 use crate::events::{Audience, Event};
@@ -30,6 +38,15 @@ const ACTIONS: &[&str] = &[
     "SUBSCRIBE",
     "UNSUBSCRIBE",
     "ECHO",
+    "LISTPORTS",
+    "CONFIGSCHEMA",
+    "CONFIGSAVE",
+    "RESTART",
+    "LOGQUERY",
+    "LOGGET",
+    "LOGEXPORT",
+    "LOGSUBSCRIBE",
+    "LOGUNSUBSCRIBE",
 ];
 
 /// The BASE module; a cheap handle.
@@ -54,7 +71,10 @@ impl Service for Base {
     }
 
     fn call(&self, request: Request, ctx: RequestContext) -> BoxFuture<Outcome> {
-        // Everything but ECHO answers synchronously: no task, no timer.
+        if let Some(work) = log::call(&self.info.command_log, &request.action, &request, &ctx) {
+            return work;
+        }
+        // Everything but ECHO and the listers answers synchronously: no task, no timer.
         let outcome = match request.action.as_str() {
             "PING" => Ok(Value::String("PONG".into())),
             "CHECK" => Ok(self.check(&ctx)),
@@ -73,6 +93,10 @@ impl Service for Base {
             }
             "UNSUBSCRIBE" => Ok(json!({ "WAS_SUBSCRIBED": ctx.unsubscribe(HEARTBEAT_TOPIC) })),
             "ECHO" => return echo(request),
+            "LISTPORTS" => return Box::pin(async { Ok(ports::list().await) }),
+            "CONFIGSCHEMA" => admin::schema(&self.info, &ctx),
+            "CONFIGSAVE" => admin::save(&self.info, &request, &ctx),
+            "RESTART" => admin::restart(&self.info, &ctx),
             _ => Err(Failure::unknown_action(
                 "BASE",
                 &request.raw_action,

@@ -1,0 +1,121 @@
+// The status window: the service state, its address and TLS, each module's health, the devices,
+// connected clients, the last errors and the version. Polls BASE STATUS (no admin token needed)
+// every two seconds and on every DEVICE_STATE event, so it is live without a page reload.
+
+import { createClient, showConnection, el, fmtTime, fmtUptime, wireNav, inApp, appInvoke } from './page.js';
+
+const POLL_MS = 2000;
+const $ = (id) => document.getElementById(id);
+const client = createClient();
+let timer = null;
+
+wireNav();
+showConnection(client, $('conn'));
+client.on('state', ({ state, detail }) => {
+  if (state !== 'open') showDown(detail);
+});
+client.on('open', () => refresh());
+client.on('event', (msg) => {
+  if (msg.MESSAGE_DATA && msg.MESSAGE_DATA.EVENT === 'DEVICE_STATE') refresh();
+});
+$('retry').addEventListener('click', async () => {
+  if (inApp()) await appInvoke('restart_service').catch(() => {});
+  $('failure-text').textContent = 'Trying again…';
+  setTimeout(() => client.connect().catch(() => {}), 1000);
+});
+client.connect().catch(() => {});
+
+async function showDown(detail) {
+  let message = detail || 'The service is not answering.';
+  if (inApp()) {
+    try {
+      const e = await appInvoke('endpoint');
+      if (e.STATE === 'FAILED') message = e.MESSAGE;
+      else if (e.STATE === 'STARTING') message = 'The service is starting…';
+    } catch { /* keep the client's words */ }
+  }
+  setHero('problem', 'The Pispas service is not running', message);
+  $('failure-text').textContent = message;
+  $('failure').hidden = false;
+}
+
+function setHero(level, headline, subline) {
+  $('hero').dataset.level = level;
+  $('headline').textContent = headline;
+  $('subline').textContent = subline;
+}
+
+async function refresh() {
+  clearTimeout(timer);
+  try {
+    const s = await client.request('BASE', 'STATUS', {}, { timeoutMs: 5000 });
+    render(s);
+  } catch (e) {
+    if (client.state === 'open') setHero('problem', 'The service did not answer', e.message);
+  }
+  timer = setTimeout(refresh, POLL_MS);
+}
+
+function render(s) {
+  $('failure').hidden = true;
+  const modules = s.MODULES || [];
+  const devices = s.DEVICES || [];
+  const bad = [];
+  let level = 'ok';
+  for (const m of modules) {
+    if (m.STATE === 'OK') continue;
+    bad.push(`${m.TARGET}: ${m.DETAIL}`);
+    level = m.STATE === 'DOWN' && !/not available/.test(m.DETAIL) ? 'problem' : level === 'problem' ? level : 'attention';
+  }
+  for (const d of devices) {
+    const st = String(d.STATE || '').toUpperCase();
+    if (['OK', 'ONLINE', 'READY', 'IDLE', 'CONNECTED'].includes(st)) continue;
+    bad.push(`${d.DEVICE}: ${d.DETAIL || st}`);
+    level = ['WARNING', 'DEGRADED', 'PAPER_LOW', 'NEAR_END', 'BUSY'].includes(st) && level !== 'problem' ? 'attention' : 'problem';
+  }
+  const clients = s.CONNECTIONS === 1 ? '1 client connected' : `${s.CONNECTIONS} clients connected`;
+  if (bad.length === 0) setHero('ok', 'Pispas is running', `Every device is reachable · ${clients}`);
+  else setHero(level, level === 'problem' ? 'Pispas needs attention' : 'Pispas is running with warnings', bad.join(' · '));
+
+  const tls = s.TLS || {};
+  const facts = [
+    ['State', 'Running'],
+    ['Address', `wss://${s.ADDRESS} and ws://${s.ADDRESS}`],
+    ['TLS certificate', `${tls.SOURCE || '?'}${tls.SUBJECT ? ` — ${tls.SUBJECT}` : ''}${tls.NOT_AFTER ? `, valid until ${tls.NOT_AFTER.slice(0, 10)}` : ''}`],
+    ['Clients', `${s.CONNECTIONS} now, ${s.CONNECTIONS_TOTAL} since start`],
+    ['Requests', `${s.REQUESTS_OK} answered, ${s.REQUESTS_FAILED} failed`],
+    ['Up for', fmtUptime(s.UPTIME_MS)],
+    ['Version', s.VERSION],
+    ['Pages in a browser', s.VIEWER || 'off'],
+    ['Command log', s.COMMAND_LOG && s.COMMAND_LOG.ENABLED ? `on${s.COMMAND_LOG.DROPPED ? ` (${s.COMMAND_LOG.DROPPED} entries dropped under load)` : ''}` : 'off'],
+  ];
+  $('facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { dataset: { fact: k } }, v)]));
+
+  const warnings = s.WARNINGS || [];
+  $('warnings-section').hidden = warnings.length === 0;
+  $('warnings').replaceChildren(...warnings.map((w) => el('li', {}, w)));
+
+  $('modules').replaceChildren(
+    ...modules.map((m) =>
+      el('tr', {}, el('th', { scope: 'row' }, m.TARGET), el('td', { class: `state-${m.STATE}` }, m.STATE), el('td', {}, m.DETAIL)),
+    ),
+  );
+  $('devices').replaceChildren(
+    ...(devices.length
+      ? devices.map((d) =>
+          el('tr', {}, el('th', { scope: 'row' }, d.DEVICE), el('td', {}, d.SERVICE),
+            el('td', { class: `state-${String(d.STATE).toUpperCase()}` }, d.STATE), el('td', {}, d.DETAIL || ''),
+            el('td', {}, d.AT_MS ? fmtTime(d.AT_MS) : '')),
+        )
+      : [el('tr', {}, el('td', { colspan: 5, class: 'empty' }, 'No device has reported yet.'))]),
+  );
+  const errors = (s.LAST_ERRORS || []).slice().reverse();
+  $('errors').replaceChildren(
+    ...(errors.length
+      ? errors.map((e) =>
+          el('tr', {}, el('td', {}, fmtTime(e.AT_MS)), el('td', {}, e.TARGET), el('td', {}, e.ACTION),
+            el('td', { class: 'state-FAILURE' }, e.CODE), el('td', {}, e.MESSAGE)),
+        )
+      : [el('tr', {}, el('td', { colspan: 5, class: 'empty' }, 'No errors since the service started.'))]),
+  );
+}
