@@ -2,11 +2,13 @@
 // against the real headless engine, served by the engine itself on VIEWER_PORT: the status page
 // is live, the configurator refuses an invalid port and saves a valid one that the engine then
 // uses, the command log shows another client's request live and filters it, export gives valid
-// JSON lines, and without the admin token the log is refused.
+// JSON lines, a printed job can be re-sent from it to another printer, and without the admin token
+// the log is refused.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
 import { chromium } from 'playwright-core';
@@ -153,6 +155,36 @@ test('export gives valid JSON lines of the filtered range', { timeout: 30000 }, 
   assert.match(download.suggestedFilename(), /\.jsonl$/);
   pos.close();
   await p.context().close();
+});
+
+test('a printed job is re-sent from the command log to another printer', { timeout: 60000 }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'pispas-resend-'));
+  const printing = await startEngine({
+    MODULES: 'base,print', PRINT_PREWARM: 'false',
+    PRINTER_RECEIPT: `file://${join(out, 'receipt.bin')}`, PRINTER_BAR: `file://${join(out, 'bar.bin')}`,
+  });
+  try {
+    const pos = await rawClient(printing.wsPort);
+    const r = await pos.call('PRINT', 'PRINT', { PRINTER: 'RECEIPT', FORMAT: 'TEXT', DATA: 'resend-me 4,50 €' });
+    assert.equal(r.MESSAGE_DATA.STATE, 'DELIVERED');
+    const p = await page();
+    await p.goto(printing.url(`log.html#token=${printing.token}`));
+    await p.waitForSelector('#view:not([hidden])');
+    await p.locator('#rows tr', { hasText: 'PRINT' }).first().click();
+    const form = p.locator('#detail form[data-part="resend"]');
+    await form.waitFor({ timeout: 10000 });
+    assert.match(await form.textContent(), new RegExp(`Print job ${r.MESSAGE_DATA.JOB_ID}`));
+    await p.locator('#detail form[data-part="resend"] option[value="BAR"]').waitFor({ state: 'attached' });
+    await form.locator('select').selectOption('BAR');
+    await form.locator('button').click();
+    await p.waitForFunction(() => /DELIVERED/.test(document.querySelector('#detail form[data-part="resend"] [role=status]')?.textContent || ''));
+    const bar = readFileSync(join(out, 'bar.bin'));
+    assert.ok(bar.includes(Buffer.from('resend-me 4,50 ')), 'the copy went to BAR');
+    pos.close();
+    await p.context().close();
+  } finally {
+    await printing.stop();
+  }
 });
 
 test('without the admin token the command log is refused', { timeout: 30000 }, async () => {

@@ -182,9 +182,49 @@ async function showDetail(id) {
       el('pre', { class: 'json', 'data-part': 'request' }, JSON.stringify(e.REQUEST, null, 2)),
       e.KIND === 'EVENT' ? null : el('h3', {}, 'Reply'),
       e.KIND === 'EVENT' ? null : el('pre', { class: 'json', 'data-part': 'reply' }, e.REPLY === null ? '(no reply yet)' : JSON.stringify(e.REPLY, null, 2)));
+    const job = printJobOf(e);
+    if (job !== null) pane.append(resendBox(job));
   } catch (err) {
     pane.replaceChildren(el('p', { class: 'state-FAILURE' }, err.message));
   }
+}
+
+// The print job a PRINT entry is about: from its reply (SUCCESS data or FAILURE details) or, for
+// a JOB event (an expired job, say), from the event itself.
+function printJobOf(e) {
+  if (e.TARGET !== 'PRINT') return null;
+  const reply = e.REPLY?.MESSAGE_DATA ?? e.REPLY;
+  const event = e.REQUEST?.MESSAGE_DATA ?? e.REQUEST;
+  const id = reply?.JOB_ID ?? reply?.DETAILS?.JOB_ID ?? event?.JOB?.JOB_ID;
+  return Number.isInteger(id) ? id : null;
+}
+
+// "Re-send to printer…": PRINT REPRINT of the job, to the same or another configured printer.
+function resendBox(jobId) {
+  const select = el('select', { 'aria-label': 'Printer' }, el('option', { value: '' }, 'the same printer'));
+  const result = el('span', { class: 'muted', role: 'status' });
+  const button = el('button', { type: 'submit' }, 'Re-send to printer…');
+  const form = el('form', { class: 'resend', 'data-part': 'resend' },
+    el('h3', {}, `Print job ${jobId}`), select, ' ', button, ' ', result);
+  client.request('PRINT', 'GET_PRINTERS', {}).then((r) => {
+    for (const p of r.PRINTERS || []) select.append(el('option', { value: p.NAME }, `${p.NAME} (${p.STATE})`));
+  }).catch(() => {});
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    button.disabled = true;
+    result.textContent = 'sending…';
+    try {
+      const params = { JOB_ID: jobId };
+      if (select.value) params.PRINTER = select.value;
+      const r = await client.request('PRINT', 'REPRINT', params, { timeoutMs: 60000 });
+      result.textContent = `job ${r.JOB_ID}: ${r.STATE}${r.REASON ? ` (${r.REASON})` : ''}`;
+    } catch (err) {
+      result.textContent = `${err.code || 'FAILED'}: ${err.message}`;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
 }
 
 async function exportLines() {
