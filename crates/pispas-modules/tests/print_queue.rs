@@ -214,6 +214,38 @@ async fn the_same_uuid_twice_prints_once_and_answers_the_first_outcome() {
 }
 
 #[tokio::test]
+async fn a_printer_running_out_of_paper_is_a_device_state_event_for_the_status_window_and_tray() {
+    let sim = tcp_printer().await;
+    let server = engine(
+        "q-device",
+        &[("RECEIPT", format!("tcp://{}", sim.addr()))],
+        &[],
+    )
+    .await;
+    let mut bus = server.engine.events().subscribe();
+    let mut c = Client::plain(server.addr()).await.unwrap();
+    sim.set_paper(Paper::Out);
+    let r = print(&mut c, "RECEIPT", "TEXT", json!("x"), json!({})).await;
+    assert_eq!(r["MESSAGE_DATA"]["REASON"], "PAPER_OUT");
+    let ev = tokio::time::timeout(WAIT, async {
+        loop {
+            let ev = bus.recv().await.unwrap();
+            if ev.data["EVENT"] == "DEVICE_STATE" {
+                return ev;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        (ev.data["DEVICE"].as_str(), ev.data["STATE"].as_str()),
+        (Some("PRINT:RECEIPT"), Some("PAPER_OUT")),
+        "{:?}",
+        ev.data
+    );
+}
+
+#[tokio::test]
 async fn jobs_to_one_printer_print_in_the_order_they_were_sent() {
     let sim = tcp_printer().await;
     let server = engine(

@@ -310,6 +310,24 @@ impl Queue {
             audience: Audience::Topic(TOPIC.into()),
             data: json!({ "EVENT": "PRINTER", "PRINTER": slot.config.name, "STATE": state, "DETAIL": detail }),
         });
+        // The engine-wide device event: the status window lists it, the tray notifies on a
+        // problem (paper out, cover open, offline).
+        let device_state = match state {
+            "READY" => "READY",
+            "PAPER_NEAR_END" => "PAPER_LOW",
+            other => other,
+        };
+        let detail = if detail.is_empty() {
+            state.to_lowercase().replace('_', " ")
+        } else {
+            detail.to_string()
+        };
+        self.inner.events.publish(Event {
+            service: "PRINT".into(),
+            uuid: Value::Null,
+            audience: Audience::Topic(TOPIC.into()),
+            data: json!({ "EVENT": crate::engine::DEVICE_STATE, "DEVICE": format!("PRINT:{}", slot.config.name), "STATE": device_state, "DETAIL": detail }),
+        });
     }
 
     /// Cancels a job that has not started printing.
