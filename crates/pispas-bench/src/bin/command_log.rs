@@ -226,6 +226,9 @@ fn mean(v: &[u64]) -> f64 {
     }
 }
 
+/// One number read from a round.
+type Metric = dyn Fn(&Paced) -> f64;
+
 fn median_f(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return 0.0;
@@ -246,7 +249,7 @@ fn report(paced: &BTreeMap<&str, Vec<Paced>>, bursts: &BTreeMap<&str, Vec<f64>>,
     let burst = |m: &str| median_f(bursts.get(m).cloned().unwrap_or_default());
     println!("| PING at {RATE}/s, {PACED_CONNECTIONS} connections, median of {ROUNDS} rounds × {secs} s | log off | log on | change |");
     println!("|---|---:|---:|---:|");
-    let rows: [(&str, &dyn Fn(&Paced) -> f64); 4] = [
+    let rows: [(&str, &Metric); 4] = [
         ("round trip p50 (µs)", &p50),
         ("round trip p99 (µs)", &p99),
         ("round trip mean (µs)", &avg),
