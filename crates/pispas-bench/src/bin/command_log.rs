@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p pispas-bench --bin command_log [-- SECONDS]`
 //!
-//! For each mode (off, on, off, on, off, on — interleaved so drift and other load hit both) it runs a paced load of
+//! For each mode (off and on, interleaved ten times so drift and other load hit both) it runs a paced load of
 //! 2,000 PING/s over 4 connections for SECONDS (default 10) and records every round-trip time and
 //! the process CPU time, then an unpaced burst (8 connections × 5,000 pipelined PINGs, 64 in flight
 //! each) for throughput. Prints a Markdown table for docs/performance.md.
@@ -17,6 +17,9 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
 const RATE: u64 = 2_000;
+/// Off/on pairs, interleaved; results are medians over rounds so one disturbed round (this machine
+/// is shared) does not decide.
+const ROUNDS: usize = 10;
 const PACED_CONNECTIONS: u64 = 4;
 const BURST_CONNECTIONS: usize = 8;
 const BURST_PER_CONNECTION: usize = 5_000;
@@ -42,7 +45,8 @@ fn main() -> anyhow::Result<()> {
         let mut paced: BTreeMap<&str, Vec<Paced>> = BTreeMap::new();
         let mut bursts: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
         let mut dropped: BTreeMap<&str, u64> = BTreeMap::new();
-        for (round, mode) in ["off", "on", "off", "on", "off", "on"].iter().enumerate() {
+        let modes: Vec<&str> = (0..ROUNDS).flat_map(|_| ["off", "on"]).collect();
+        for (round, mode) in modes.iter().enumerate() {
             let dir = std::env::temp_dir()
                 .join(format!("pispas-bench-log-{}-{round}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
@@ -222,52 +226,80 @@ fn mean(v: &[u64]) -> f64 {
     }
 }
 
+/// One number read from a round.
+type Metric = dyn Fn(&Paced) -> f64;
+
+fn median_f(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
 fn report(paced: &BTreeMap<&str, Vec<Paced>>, bursts: &BTreeMap<&str, Vec<f64>>, secs: u64) {
-    let merged = |mode: &str| -> (Vec<u64>, Duration, u64) {
-        let mut lat = Vec::new();
-        let mut cpu = Duration::ZERO;
-        let mut sent = 0;
-        for p in paced.get(mode).into_iter().flatten() {
-            lat.extend_from_slice(&p.latencies_us);
-            cpu += p.cpu;
-            sent += p.sent;
-        }
-        lat.sort_unstable();
-        (lat, cpu, sent)
-    };
-    let (off, off_cpu, off_n) = merged("off");
-    let (on, on_cpu, on_n) = merged("on");
-    let burst = |m: &str| {
-        let v = bursts.get(m).cloned().unwrap_or_default();
-        v.iter().sum::<f64>() / v.len().max(1) as f64
-    };
+    let rounds = |mode: &str| paced.get(mode).cloned().unwrap_or_default();
+    let per_round =
+        |mode: &str, f: &dyn Fn(&Paced) -> f64| median_f(rounds(mode).iter().map(f).collect());
+    let p50 = |p: &Paced| pct(&p.latencies_us, 50.0) as f64;
+    let p99 = |p: &Paced| pct(&p.latencies_us, 99.0) as f64;
+    let avg = |p: &Paced| mean(&p.latencies_us);
+    let cpu = |p: &Paced| p.cpu.as_secs_f64() * 1e6 / p.sent.max(1) as f64;
     let change = |a: f64, b: f64| if a > 0.0 { (b - a) / a * 100.0 } else { 0.0 };
-    let cpu_per = |cpu: Duration, n: u64| cpu.as_secs_f64() * 1e6 / n.max(1) as f64;
-    println!("| PING at {RATE}/s, {PACED_CONNECTIONS} connections, 3 × {secs} s per mode | log off | log on | change |");
+    let burst = |m: &str| median_f(bursts.get(m).cloned().unwrap_or_default());
+    println!("| PING at {RATE}/s, {PACED_CONNECTIONS} connections, median of {ROUNDS} rounds × {secs} s | log off | log on | change |");
     println!("|---|---:|---:|---:|");
-    for (name, a, b) in [
+    let rows: [(&str, &Metric); 4] = [
+        ("round trip p50 (µs)", &p50),
+        ("round trip p99 (µs)", &p99),
+        ("round trip mean (µs)", &avg),
         (
-            "round trip p50 (µs)",
-            pct(&off, 50.0) as f64,
-            pct(&on, 50.0) as f64,
+            "process CPU per PING (µs: client + engine + log writer)",
+            &cpu,
         ),
-        (
-            "round trip p99 (µs)",
-            pct(&off, 99.0) as f64,
-            pct(&on, 99.0) as f64,
-        ),
-        ("round trip mean (µs)", mean(&off), mean(&on)),
-        (
-            "process CPU per PING (µs, client + engine + writer)",
-            cpu_per(off_cpu, off_n),
-            cpu_per(on_cpu, on_n),
-        ),
-        (
-            "unpaced throughput (PING/s, 8 conn × 64 in flight)",
-            burst("off"),
-            burst("on"),
-        ),
-    ] {
+    ];
+    for (name, f) in rows {
+        let (a, b) = (per_round("off", f), per_round("on", f));
         println!("| {name} | {a:.0} | {b:.0} | {:+.1}% |", change(a, b));
     }
+    let (a, b) = (burst("off"), burst("on"));
+    println!(
+        "| unpaced throughput (PING/s, 8 conn × 64 in flight) | {a:.0} | {b:.0} | {:+.1}% |",
+        change(a, b)
+    );
+    let list = |mode: &str, f: &dyn Fn(&Paced) -> f64| {
+        rounds(mode)
+            .iter()
+            .map(|p| format!("{:.0}", f(p)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // Each on-round against the off-round just before it: other load on a shared machine changes
+    // slowly, so the paired change is steadier than the difference of medians.
+    let paired = |f: &dyn Fn(&Paced) -> f64| {
+        let (off, on) = (rounds("off"), rounds("on"));
+        median_f(
+            off.iter()
+                .zip(on.iter())
+                .map(|(a, b)| change(f(a), f(b)))
+                .collect(),
+        )
+    };
+    println!(
+        "\nMedian of the paired per-round changes: p50 {:+.1}%, p99 {:+.1}%, mean {:+.1}%, CPU per PING {:+.1}%.",
+        paired(&p50),
+        paired(&p99),
+        paired(&avg),
+        paired(&cpu)
+    );
+    println!(
+        "\nPer round, p50 µs: off {}; on {}.",
+        list("off", &p50),
+        list("on", &p50)
+    );
+    println!(
+        "Per round, p99 µs: off {}; on {}.",
+        list("off", &p99),
+        list("on", &p99)
+    );
 }

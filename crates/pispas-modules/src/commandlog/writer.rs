@@ -1,5 +1,5 @@
-//! The command log's one writer task: every 100 ms it takes whatever is queued, redacts it, writes
-//! it in one transaction, then publishes live entries to watchers.
+//! The command log's one writer task: every 50 ms it takes whatever is queued and, on the blocking
+//! pool, redacts it and writes it in one transaction; then it publishes live entries to watchers.
 //! Also trims the table by age and size every few minutes.
 //!
 //! It never holds up a connection: connections only `try_send` to it.
@@ -20,7 +20,7 @@ const BATCH: usize = 1024;
 /// Most records taken from the queue per flush (the rest wait for the next tick).
 const MAX_PER_FLUSH: usize = 64 * 1024;
 /// How often queued records are written: live viewers see entries at most this late.
-const FLUSH_EVERY: Duration = Duration::from_millis(100);
+const FLUSH_EVERY: Duration = Duration::from_millis(50);
 /// How often the table is trimmed while running.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
@@ -99,8 +99,9 @@ pub(super) async fn run(
             }
         }
         if !batch.is_empty() {
-            let rows = to_rows(batch.drain(..));
-            write(&store, rows, &events, &log).await;
+            let records: Vec<Record> = std::mem::take(&mut batch);
+            batch.reserve(BATCH);
+            write(&store, records, &events, &log).await;
         }
         if let Some(done) = closing {
             let _ = done.send(());
@@ -357,10 +358,13 @@ fn to_row(record: Record) -> Option<Row> {
     })
 }
 
-async fn write(store: &Store, rows: Vec<Row>, events: &EventBus, log: &CommandLog) {
+/// Converts and writes on the blocking pool: parsing and redacting a batch takes milliseconds,
+/// which on an async worker would delay the requests queued behind it.
+async fn write(store: &Store, records: Vec<Record>, events: &EventBus, log: &CommandLog) {
     let watched = log.watched();
     let result = store
         .call(move |c| {
+            let rows = to_rows(records.into_iter());
             let tx = c.transaction()?;
             let mut changed = Vec::new();
             {
