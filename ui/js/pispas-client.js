@@ -140,11 +140,25 @@ export class PispasClient {
         offFail();
         reject(new PispasError(info.code || 'DISCONNECTED', info.reason || 'could not connect'));
       });
-      if (this.state !== 'connecting' && this.state !== 'reconnecting') this.open();
+      if (this.state !== 'connecting' && this.opening !== true) {
+        // "Try again" while a reconnect is scheduled: go now instead of opening twice.
+        clearTimeout(this.reconnectTimer);
+        this.open();
+      }
     });
   }
 
   async open() {
+    if (this.opening) return;
+    this.opening = true;
+    try {
+      await this.openOnce();
+    } finally {
+      this.opening = false;
+    }
+  }
+
+  async openOnce() {
     this.setState(this.connectedOnce ? 'reconnecting' : 'connecting', this.detail);
     let target;
     try {
