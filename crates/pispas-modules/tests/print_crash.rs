@@ -1,6 +1,8 @@
 //! Crash and restart with the real binary: jobs accepted but not printed when the engine is
 //! SIGKILLed print exactly once after it starts again, unless they are older than
 //! PRINT_RESUME_WINDOW, in which case they are expired and never printed.
+// Needs Chromium, pdfium, CUPS, ptys or Unix signals from the host: Linux only (docs/windows.md).
+#![cfg(not(windows))]
 #![cfg(unix)]
 
 mod print_support;

@@ -1,5 +1,7 @@
 //! Every PRINT format end to end over TCP to the virtual printer (written from the ESC/POS spec,
 //! not from our encoder): checked by the text it decodes and by raster pixels.
+// Needs Chromium, pdfium, CUPS, ptys or Unix signals from the host: Linux only (docs/windows.md).
+#![cfg(not(windows))]
 
 mod print_support;
 

@@ -1,6 +1,8 @@
 //! The durable queue as a POS sees it: nothing prints twice, nothing is printed blind into a
 //! printer without paper, jobs wait and then print (or expire), a slow printer blocks nobody,
 //! and bad input gets a clear FAILURE while the service carries on.
+// Needs Chromium, pdfium, CUPS, ptys or Unix signals from the host: Linux only (docs/windows.md).
+#![cfg(not(windows))]
 
 mod print_support;
 

@@ -1,6 +1,8 @@
 //! HTML through real headless Chromium and PDF through real pdfium, checked by the dots that
 //! reach the virtual printer; and the failures a POS must get cleanly: HTML that never finishes
 //! loading, HTML reaching for local files, a corrupt PDF, a 50 MB PDF.
+// Needs Chromium, pdfium, CUPS, ptys or Unix signals from the host: Linux only (docs/windows.md).
+#![cfg(not(windows))]
 
 mod print_support;
 

@@ -1,5 +1,7 @@
 //! The same jobs over the other transports: a serial port (a pty the virtual printer holds),
 //! Epson ePOS-Print over HTTP, a real CUPS raw queue pointing at the virtual printer, and a file.
+// Needs Chromium, pdfium, CUPS, ptys or Unix signals from the host: Linux only (docs/windows.md).
+#![cfg(not(windows))]
 
 mod print_support;
 
