@@ -18,7 +18,7 @@ pub fn endpoint(shell: State<'_, Shell>) -> Value {
             "STATE": "RUNNING",
             "PORT": h.local_addr().port(),
             "TOKEN": h.admin_token,
-            "VIEWER": h.info.viewer_addr.map(|a| format!("http://{a}/")),
+            "VIEWER": h.viewer_addr.map(|a| format!("http://{a}/")),
             "GENERATION": h.generation,
         }),
         HostState::Starting => json!({ "STATE": "STARTING" }),

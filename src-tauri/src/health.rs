@@ -2,8 +2,10 @@
 //! worked out from the host's state, each module's health and the last DEVICE_STATE of every
 //! device. Pure functions of their inputs, so they are tested without a window.
 
+use pispas_modules::events::Severity;
+use pispas_modules::router::ModuleInfo;
+use pispas_modules::status::RecordedDevice;
 use pispas_modules::HostState;
-use serde_json::Value;
 
 /// The tray icon's colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -24,18 +26,18 @@ pub struct Summary {
     pub tooltip: String,
 }
 
-/// How serious a device or module state word is.
-pub fn severity(state: &str) -> Level {
-    match state.to_ascii_uppercase().as_str() {
-        "OK" | "ONLINE" | "READY" | "IDLE" | "CONNECTED" => Level::Ok,
-        "WARNING" | "DEGRADED" | "PAPER_LOW" | "NEAR_END" | "BUSY" => Level::Attention,
-        _ => Level::Problem,
+/// The tray's level for an engine severity.
+pub fn level(severity: Severity) -> Level {
+    match severity {
+        Severity::Ok => Level::Ok,
+        Severity::Attention => Level::Attention,
+        Severity::Problem => Level::Problem,
     }
 }
 
 /// Works out the summary from the host state; `modules` and `devices` are the engine's
-/// `EngineInfo::modules()` and `devices()` when it runs.
-pub fn summarize(state: &HostState, modules: &Value, devices: &[Value]) -> Summary {
+/// directory and recorded device states when it runs.
+pub fn summarize(state: &HostState, modules: &[ModuleInfo], devices: &[RecordedDevice]) -> Summary {
     let (addr, clients) = match state {
         HostState::Starting => {
             return Summary {
@@ -58,33 +60,27 @@ pub fn summarize(state: &HostState, modules: &Value, devices: &[Value]) -> Summa
                 tooltip: format!("Pispas local service is not running: {message}"),
             }
         }
-        HostState::Running(handle) => (handle.local_addr(), handle.info.stats.connections_open()),
+        HostState::Running(handle) => (handle.local_addr(), handle.status.connections_open()),
     };
     let mut level = Level::Ok;
     let mut problems = Vec::new();
-    for m in modules.as_array().into_iter().flatten() {
-        let target = m["TARGET"].as_str().unwrap_or("?");
-        let detail = m["DETAIL"].as_str().unwrap_or("");
-        let sev = match m["STATE"].as_str().unwrap_or("OK") {
-            // A module listed in MODULES but not part of this build needs attention, not alarm.
-            "DOWN" if detail.contains("not available") => Level::Attention,
-            s => severity(s),
-        };
+    for m in modules {
+        let sev = self::level(m.health.state.severity());
         if sev > Level::Ok {
             level = level.max(sev);
-            problems.push(format!("{target}: {detail}"));
+            problems.push(format!("{}: {}", m.target, m.health.detail));
         }
     }
     for d in devices {
-        let sev = severity(d["STATE"].as_str().unwrap_or("ERROR"));
+        let sev = self::level(d.state.state.severity());
         if sev > Level::Ok {
             level = level.max(sev);
-            let name = d["DEVICE"].as_str().unwrap_or("device");
-            let detail = d["DETAIL"]
-                .as_str()
-                .or_else(|| d["STATE"].as_str())
-                .unwrap_or("");
-            problems.push(format!("{name}: {detail}"));
+            let detail = if d.state.detail.is_empty() {
+                d.state.state.as_str()
+            } else {
+                &d.state.detail
+            };
+            problems.push(format!("{}: {detail}", d.state.device));
         }
     }
     let clients = match clients {
@@ -113,7 +109,6 @@ pub fn summarize(state: &HostState, modules: &Value, devices: &[Value]) -> Summa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn a_failed_start_is_a_problem_saying_why() {
@@ -122,7 +117,7 @@ mod tests {
                 message: "port 5005 is in use".into(),
                 port_in_use: Some(5005),
             },
-            &json!([]),
+            &[],
             &[],
         );
         assert_eq!(s.level, Level::Problem);
@@ -130,10 +125,9 @@ mod tests {
     }
 
     #[test]
-    fn device_words_map_to_levels() {
-        assert_eq!(severity("online"), Level::Ok);
-        assert_eq!(severity("PAPER_LOW"), Level::Attention);
-        assert_eq!(severity("OFFLINE"), Level::Problem);
-        assert_eq!(severity("PAPER_OUT"), Level::Problem);
+    fn engine_severities_map_to_levels() {
+        assert_eq!(level(Severity::Ok), Level::Ok);
+        assert_eq!(level(Severity::Attention), Level::Attention);
+        assert_eq!(level(Severity::Problem), Level::Problem);
     }
 }

@@ -5,6 +5,7 @@
 use crate::health::{self, Level};
 use crate::windows::{self, Page};
 use crate::{tray, AutostartItem, Shell};
+use pispas_modules::events::DeviceState;
 use pispas_modules::HostState;
 use serde_json::Value;
 use std::time::Duration;
@@ -33,7 +34,7 @@ pub async fn watch_health(app: AppHandle, items: Option<tray::TrayItems>) {
     loop {
         let current = state.borrow_and_update().clone();
         let mut events = match &current {
-            HostState::Running(h) => Some(h.info.events.subscribe()),
+            HostState::Running(h) => Some(h.events.subscribe()),
             _ => None,
         };
         if let HostState::Failed { message, .. } = &current {
@@ -47,8 +48,8 @@ pub async fn watch_health(app: AppHandle, items: Option<tray::TrayItems>) {
         }
         loop {
             let (modules, devices) = match &current {
-                HostState::Running(h) => (h.info.modules(), h.info.devices()),
-                _ => (Value::Null, Vec::new()),
+                HostState::Running(h) => (h.directory.modules(), h.status.devices()),
+                _ => (Vec::new(), Vec::new()),
             };
             let summary = health::summarize(&current, &modules, &devices);
             if last_summary.as_ref() != Some(&summary) {
@@ -85,15 +86,18 @@ fn device_event(
     data: &Value,
     levels: &mut std::collections::HashMap<String, Level>,
 ) {
-    if data["EVENT"] != pispas_modules::engine::DEVICE_STATE {
+    let Some(state) = DeviceState::from_event(data) else {
         return;
-    }
-    let device = data["DEVICE"].as_str().unwrap_or("device");
-    let state = data["STATE"].as_str().unwrap_or("ERROR");
-    let level = health::severity(state);
-    let previous = levels.insert(format!("{service}/{device}"), level);
+    };
+    let level = health::level(state.state.severity());
+    let previous = levels.insert(format!("{service}/{}", state.device), level);
     if level == Level::Problem && previous != Some(Level::Problem) {
-        let detail = data["DETAIL"].as_str().unwrap_or(state);
-        notify(app, &format!("{service} {device}: {state}"), detail);
+        let word = state.state.as_str();
+        let detail = if state.detail.is_empty() {
+            word
+        } else {
+            &state.detail
+        };
+        notify(app, &format!("{service} {}: {word}", state.device), detail);
     }
 }

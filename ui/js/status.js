@@ -62,16 +62,18 @@ function render(s) {
   const devices = s.DEVICES || [];
   const bad = [];
   let level = 'ok';
+  // The engine rates every module and device (LEVEL: OK, ATTENTION, PROBLEM); the page only
+  // shows the worst, so it never keeps a word list of its own.
+  const worse = (a, b) => (a === 'problem' || b === 'problem' ? 'problem' : 'attention');
   for (const m of modules) {
-    if (m.STATE === 'OK') continue;
+    if (m.LEVEL === 'OK') continue;
     bad.push(`${m.TARGET}: ${m.DETAIL}`);
-    level = m.STATE === 'DOWN' && !/not available/.test(m.DETAIL) ? 'problem' : level === 'problem' ? level : 'attention';
+    level = worse(level, m.LEVEL === 'PROBLEM' ? 'problem' : 'attention');
   }
   for (const d of devices) {
-    const st = String(d.STATE || '').toUpperCase();
-    if (['OK', 'ONLINE', 'READY', 'IDLE', 'CONNECTED'].includes(st)) continue;
-    bad.push(`${d.DEVICE}: ${d.DETAIL || st}`);
-    level = ['WARNING', 'DEGRADED', 'PAPER_LOW', 'NEAR_END', 'BUSY'].includes(st) && level !== 'problem' ? 'attention' : 'problem';
+    if (d.LEVEL === 'OK') continue;
+    bad.push(`${d.DEVICE}: ${d.DETAIL || d.STATE}`);
+    level = worse(level, d.LEVEL === 'PROBLEM' ? 'problem' : 'attention');
   }
   const clients = s.CONNECTIONS === 1 ? '1 client connected' : `${s.CONNECTIONS} clients connected`;
   if (bad.length === 0) setHero('ok', 'Pispas is running', `Every device is reachable · ${clients}`);

@@ -4,29 +4,24 @@
 //! [`RunningEngine`] owns the shutdown token and task tracker; dropping it does not stop the engine,
 //! [`RunningEngine::shutdown`] does, letting in-flight requests finish for SHUTDOWN_GRACE_MS.
 
-use crate::commandlog::{self, CommandLog, Retention};
+use crate::commandlog::{CommandLog, Retention};
 use crate::config::ConfigEnv;
-use crate::events::{Audience, EventBus};
-use crate::host::Control;
-use crate::modules::{self, base, ModuleContext, ModuleKind};
-use crate::protocol::Failure;
-use crate::router::{Router, Service};
+use crate::control::Control;
+use crate::events::EventBus;
+use crate::modules::base::{BaseContext, ServerFacts, TlsFacts};
+use crate::modules::{self, ModuleContext, ModuleError};
+use crate::router::{Directory, RouterBuilder};
 use crate::server::security::AccessPolicy;
 use crate::server::tls::{self, CertSource, TlsError};
-use crate::server::{self, tokens, viewer, Shared};
+use crate::server::{self, tokens, viewer, ServerContext, Shared};
+use crate::status::EngineStatus;
 use crate::store::{Store, StoreError};
-use serde_json::{json, Value};
-use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Instant;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-
-/// How many recent failures the status window can show.
-const LAST_ERRORS: usize = 20;
 
 /// Why the engine did not start. Each message says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -47,179 +42,11 @@ pub enum StartError {
     Tls(#[from] TlsError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("module {module} cannot start: {message}")]
+    #[error("module {module} cannot start: {source}")]
     Module {
         module: &'static str,
-        message: String,
+        source: ModuleError,
     },
-}
-
-/// Live counters.
-#[derive(Debug, Default)]
-pub struct Stats {
-    connections_open: AtomicUsize,
-    connections_total: AtomicU64,
-    requests_ok: AtomicU64,
-    requests_failed: AtomicU64,
-}
-
-impl Stats {
-    pub fn connection_opened(&self) {
-        self.connections_open.fetch_add(1, Ordering::Relaxed);
-        self.connections_total.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub fn connection_closed(&self) {
-        self.connections_open.fetch_sub(1, Ordering::Relaxed);
-    }
-
-    pub fn request_done(&self, ok: bool) {
-        let counter = if ok {
-            &self.requests_ok
-        } else {
-            &self.requests_failed
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Clients connected right now.
-    pub fn connections_open(&self) -> usize {
-        self.connections_open.load(Ordering::Relaxed)
-    }
-}
-
-/// What BASE, the status window and the tray read about the running engine.
-pub struct EngineInfo {
-    pub config: Arc<ConfigEnv>,
-    pub events: EventBus,
-    pub stats: Stats,
-    pub started: Instant,
-    pub tls_source: CertSource,
-    pub tls_fingerprint: String,
-    /// Subject, validity and names of the certificate served, for the configurator.
-    pub tls_details: Value,
-    pub local_addr: SocketAddr,
-    /// Where the pages are served to a browser, when VIEWER_PORT is not off and the port was free.
-    pub viewer_addr: Option<SocketAddr>,
-    /// The command log (disabled when COMMAND_LOG=off).
-    pub command_log: CommandLog,
-    /// Asks the process to restart or stop the engine; `None` when the engine runs without a host
-    /// (tests that call [`Engine::start`] directly).
-    pub control: Option<Control>,
-    modules_router: OnceLock<RouterRef>,
-    last_errors: Mutex<VecDeque<Value>>,
-    warnings: Mutex<Vec<String>>,
-    devices: Mutex<std::collections::BTreeMap<String, Value>>,
-}
-
-/// A non-owning reference to the router, so BASE (which the router owns) can list the modules
-/// without a reference cycle.
-struct RouterRef(Weak<std::collections::BTreeMap<&'static str, Arc<dyn Service>>>);
-
-impl EngineInfo {
-    /// Every module with its health, in TARGET order.
-    pub fn modules(&self) -> Value {
-        let Some(map) = self.modules_router.get().and_then(|r| r.0.upgrade()) else {
-            return json!([]);
-        };
-        let list: Vec<Value> = map
-            .values()
-            .map(|s| {
-                let h = s.health();
-                json!({ "TARGET": s.target(), "STATE": h.state, "DETAIL": h.detail, "ACTIONS": s.actions() })
-            })
-            .collect();
-        Value::Array(list)
-    }
-
-    /// Live state for the status window.
-    pub fn status(&self) -> Value {
-        let errors: Vec<Value> = self
-            .last_errors
-            .lock()
-            .map(|e| e.iter().cloned().collect())
-            .unwrap_or_default();
-        let warnings: Vec<String> = self.warnings.lock().map(|w| w.clone()).unwrap_or_default();
-        let devices: Vec<Value> = self
-            .devices
-            .lock()
-            .map(|d| d.values().cloned().collect())
-            .unwrap_or_default();
-        json!({
-            "STATE": "RUNNING",
-            "VERSION": crate::protocol::SERVICE_VERS,
-            "ADDRESS": self.local_addr.to_string(),
-            "VIEWER": self.viewer_addr.map(|a| format!("http://{a}/")),
-            "TLS": { "SOURCE": match &self.tls_source { CertSource::Provided(_) => "provided", CertSource::SelfSigned(_) => "self-signed" },
-                     "FINGERPRINT": self.tls_fingerprint,
-                     "SUBJECT": self.tls_details["SUBJECT"],
-                     "NOT_AFTER": self.tls_details["NOT_AFTER"] },
-            "WARNINGS": warnings,
-            "DEVICES": devices,
-            "COMMAND_LOG": { "ENABLED": self.command_log.enabled(), "DROPPED": self.command_log.dropped() },
-            "UPTIME_MS": self.started.elapsed().as_millis() as u64,
-            "CONNECTIONS": self.stats.connections_open(),
-            "CONNECTIONS_TOTAL": self.stats.connections_total.load(Ordering::Relaxed),
-            "REQUESTS_OK": self.stats.requests_ok.load(Ordering::Relaxed),
-            "REQUESTS_FAILED": self.stats.requests_failed.load(Ordering::Relaxed),
-            "MODULES": self.modules(),
-            "LAST_ERRORS": errors,
-        })
-    }
-
-    /// Adds a sentence the status window shows until the next restart (a fallback, a page port
-    /// that was taken).
-    pub fn add_warning(&self, warning: impl Into<String>) {
-        if let Ok(mut w) = self.warnings.lock() {
-            w.push(warning.into());
-        }
-    }
-
-    /// The last DEVICE_STATE of every device that reported one.
-    pub fn devices(&self) -> Vec<Value> {
-        self.devices
-            .lock()
-            .map(|d| d.values().cloned().collect())
-            .unwrap_or_default()
-    }
-
-    /// Remembers a DEVICE_STATE event (see docs/protocol.md) for the status window.
-    fn record_device_state(&self, service: &str, data: &Value) {
-        let Some(device) = data.get("DEVICE").and_then(Value::as_str) else {
-            return;
-        };
-        let mut entry = data.clone();
-        if let Value::Object(m) = &mut entry {
-            m.insert("SERVICE".into(), json!(service));
-            m.insert("AT_MS".into(), json!(commandlog::now_ms()));
-        }
-        if let Ok(mut d) = self.devices.lock() {
-            d.insert(format!("{service}/{device}"), entry);
-        }
-    }
-
-    /// The heartbeat event's data.
-    pub fn heartbeat(&self) -> Value {
-        json!({
-            "EVENT": "HEARTBEAT",
-            "UPTIME_MS": self.started.elapsed().as_millis() as u64,
-            "CONNECTIONS": self.stats.connections_open(),
-        })
-    }
-
-    /// Remembers a FAILURE for the status window (the last few only).
-    pub fn record_failure(&self, target: &str, action: &str, failure: &Failure) {
-        let at = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
-        if let Ok(mut errors) = self.last_errors.lock() {
-            if errors.len() == LAST_ERRORS {
-                errors.pop_front();
-            }
-            errors.push_back(json!({ "AT_MS": at, "TARGET": target, "ACTION": action, "CODE": failure.code.as_str(), "MESSAGE": failure.message }));
-        }
-    }
 }
 
 /// Entry point to run the engine.
@@ -306,61 +133,76 @@ impl Engine {
             CommandLog::disabled()
         };
         let config = Arc::new(config);
-        let info = Arc::new(EngineInfo {
-            config: config.clone(),
-            events,
-            stats: Stats::default(),
-            started,
-            tls_source: tls.source.clone(),
-            tls_fingerprint: tls.fingerprint.clone(),
-            tls_details: tls::details(&tls.cert_der),
+        let status = EngineStatus::new(started);
+        for w in warnings {
+            status.add_warning(w);
+        }
+        let server_facts = Arc::new(ServerFacts {
             local_addr,
             viewer_addr,
-            command_log,
-            control,
-            modules_router: OnceLock::new(),
-            last_errors: Mutex::new(VecDeque::new()),
-            warnings: Mutex::new(warnings),
-            devices: Mutex::new(Default::default()),
+            tls: TlsFacts {
+                provided: matches!(tls.source, CertSource::Provided(_)),
+                dir: match &tls.source {
+                    CertSource::Provided(d) | CertSource::SelfSigned(d) => d.clone(),
+                },
+                fingerprint: tls.fingerprint.clone(),
+                details: tls::details(&tls.cert_der),
+            },
         });
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let ctx = ModuleContext {
             config: config.clone(),
-            events: info.events.clone(),
+            events: events.clone(),
             store,
             shutdown: shutdown.clone(),
             tracker: tracker.clone(),
         };
-        let router = match build_router(&ctx, &info) {
-            Ok(r) => r,
-            Err(e) => {
-                shutdown.cancel();
-                tracker.close();
-                tracker.wait().await;
-                return Err(e);
-            }
+        let mut builder = RouterBuilder::new();
+        let directory = builder.directory();
+        let base = BaseContext {
+            config: config.clone(),
+            events: events.clone(),
+            status: status.clone(),
+            server: server_facts,
+            command_log: command_log.clone(),
+            control,
+            directory: directory.clone(),
         };
-        let _ = info.modules_router.set(RouterRef(router.downgrade()));
-        if !config.heartbeat.is_zero() {
-            tracker.spawn(base::run_heartbeat(
-                info.clone(),
-                config.heartbeat,
-                shutdown.clone(),
-            ));
+        for kind in &config.modules {
+            match modules::build(*kind, &ctx, &base) {
+                Ok(service) => builder.add(service),
+                Err(source) => {
+                    shutdown.cancel();
+                    tracker.close();
+                    tracker.wait().await;
+                    return Err(StartError::Module {
+                        module: kind.name(),
+                        source,
+                    });
+                }
+            }
         }
-        tracker.spawn(track_device_states(info.clone(), shutdown.clone()));
+        let router = builder.build();
+        tracker.spawn(
+            status
+                .clone()
+                .track_devices(events.clone(), shutdown.clone()),
+        );
         if let Some(listener) = viewer_listener {
             tracker.spawn(viewer::run(listener, local_addr.port(), shutdown.clone()));
         }
-        let shared = Arc::new(Shared::new(
+        let shared = Arc::new(Shared::new(ServerContext {
             router,
-            info.clone(),
+            config: config.clone(),
+            events: events.clone(),
+            status: status.clone(),
+            command_log: command_log.clone(),
             policy,
-            tls.acceptor.clone(),
-            shutdown.clone(),
-            tracker.clone(),
-        ));
+            tls: tls.acceptor.clone(),
+            shutdown: shutdown.clone(),
+            tracker: tracker.clone(),
+        }));
         tracker.spawn(server::run(listener, shared));
         tracing::info!(
             address = %local_addr,
@@ -372,7 +214,13 @@ impl Engine {
             tracing::info!("status, configurator and command log pages: http://{addr}/");
         }
         Ok(RunningEngine {
-            info,
+            config,
+            events,
+            status,
+            directory,
+            command_log,
+            local_addr,
+            viewer_addr,
             shutdown,
             tracker,
             admin_token,
@@ -389,30 +237,6 @@ pub const APP_ORIGINS: [&str; 3] = [
     "http://tauri.localhost",
     "https://tauri.localhost",
 ];
-
-/// Keeps the last DEVICE_STATE of each device for the status window, whatever module sent it.
-async fn track_device_states(info: Arc<EngineInfo>, shutdown: CancellationToken) {
-    let mut rx = info.events.subscribe();
-    loop {
-        let ev = tokio::select! {
-            _ = shutdown.cancelled() => return,
-            ev = rx.recv() => ev,
-        };
-        match ev {
-            Ok(ev) if ev.audience != Audience::Topic(commandlog::LIVE_TOPIC.into()) => {
-                if ev.data.get("EVENT").and_then(Value::as_str) == Some(DEVICE_STATE) {
-                    info.record_device_state(&ev.service, &ev.data);
-                }
-            }
-            Ok(_) => {}
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-        }
-    }
-}
-
-/// The EVENT name modules use to report a device's state (docs/protocol.md).
-pub const DEVICE_STATE: &str = "DEVICE_STATE";
 
 fn addr_of(config: &ConfigEnv) -> SocketAddr {
     SocketAddr::new(config.local_host, config.local_port)
@@ -445,47 +269,15 @@ fn bind(config: &ConfigEnv) -> Result<TcpListener, StartError> {
     socket.listen(1024).map_err(err)
 }
 
-/// Builds every enabled module. A module whose configuration is invalid stops startup (naming
-/// the key); a device that is merely offline does not.
-fn build_router(ctx: &ModuleContext, info: &Arc<EngineInfo>) -> Result<Router, StartError> {
-    let mut services: Vec<Arc<dyn Service>> = Vec::new();
-    for kind in &ctx.config.modules {
-        let service: Arc<dyn Service> = match kind {
-            ModuleKind::Base => Arc::new(base::Base::new(info.clone())),
-            ModuleKind::Print => {
-                Arc::new(modules::print::Print::start(ctx).map_err(|message| {
-                    StartError::Module {
-                        module: "print",
-                        message,
-                    }
-                })?)
-            }
-            ModuleKind::Scale => {
-                Arc::new(modules::scale::ScaleService::start(ctx).map_err(|message| {
-                    StartError::Module {
-                        module: "scale",
-                        message,
-                    }
-                })?)
-            }
-            ModuleKind::Rfid => {
-                Arc::new(modules::rfid::RfidService::start(ctx).map_err(|message| {
-                    StartError::Module {
-                        module: "rfid",
-                        message,
-                    }
-                })?)
-            }
-            other => modules::unavailable(*other),
-        };
-        services.push(service);
-    }
-    Ok(Router::new(services))
-}
-
 /// A running engine. Call [`RunningEngine::shutdown`] to stop it.
 pub struct RunningEngine {
-    pub info: Arc<EngineInfo>,
+    config: Arc<ConfigEnv>,
+    events: EventBus,
+    status: EngineStatus,
+    directory: Directory,
+    command_log: CommandLog,
+    local_addr: SocketAddr,
+    viewer_addr: Option<SocketAddr>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
     admin_token: String,
@@ -496,7 +288,27 @@ pub struct RunningEngine {
 impl RunningEngine {
     /// The address actually bound (the real port when LOCAL_PORT was 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.info.local_addr
+        self.local_addr
+    }
+
+    /// Where the pages are served, if they are.
+    pub fn viewer_addr(&self) -> Option<SocketAddr> {
+        self.viewer_addr
+    }
+
+    /// Counters, warnings, failures and device states.
+    pub fn status(&self) -> &EngineStatus {
+        &self.status
+    }
+
+    /// The modules with their health.
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// The command log.
+    pub fn command_log(&self) -> &CommandLog {
+        &self.command_log
     }
 
     /// The admin token in force (configured or generated).
@@ -516,7 +328,7 @@ impl RunningEngine {
 
     /// The event bus (the desktop shell and the command log subscribe to it).
     pub fn events(&self) -> &EventBus {
-        &self.info.events
+        &self.events
     }
 
     /// A token that is cancelled when shutdown starts.
@@ -530,7 +342,7 @@ impl RunningEngine {
         tracing::info!("shutting down");
         self.shutdown.cancel();
         self.tracker.close();
-        let limit = self.info.config.shutdown_grace + std::time::Duration::from_secs(2);
+        let limit = self.config.shutdown_grace + std::time::Duration::from_secs(2);
         if tokio::time::timeout(limit, self.tracker.wait())
             .await
             .is_err()
@@ -538,7 +350,7 @@ impl RunningEngine {
             tracing::warn!("some tasks did not stop in time");
         }
         // After the connections: their last replies are recorded too.
-        self.info.command_log.close().await;
+        self.command_log.close().await;
         tracing::info!("stopped");
     }
 }

@@ -4,8 +4,11 @@
 //!
 //! It is a broadcast channel: a slow subscriber loses old events (and is told how many) rather
 //! than slowing the publisher. Durable state (print jobs, payments) never lives only in an event.
+//!
+//! `DEVICE_STATE`, the one event every device module sends, is built and read only through
+//! [`DeviceState`], so the status window, the tray and the modules agree on its words.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, Notify};
@@ -106,6 +109,145 @@ impl EventBus {
     }
 }
 
+/// The EVENT name of a device's state change (docs/protocol.md, "DEVICE_STATE events").
+pub const DEVICE_STATE: &str = "DEVICE_STATE";
+
+/// How serious a state is, for the tray's colour and the status window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Working.
+    Ok,
+    /// Working, but someone should look (amber).
+    Attention,
+    /// Not working (red, and a notification when it was fine before).
+    Problem,
+}
+
+impl Severity {
+    /// The word sent in `LEVEL` fields.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Ok => "OK",
+            Severity::Attention => "ATTENTION",
+            Severity::Problem => "PROBLEM",
+        }
+    }
+}
+
+/// The states a device reports in `DEVICE_STATE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeviceStatus {
+    /// A serial device's link is up.
+    Connected,
+    /// A serial device's link is down (unplugged, port gone, server unreachable).
+    Disconnected,
+    /// A printer that can print.
+    Ready,
+    /// A printer whose paper is nearly out.
+    PaperLow,
+    PaperOut,
+    CoverOpen,
+    /// A printer reporting a mechanical, cutter or unrecoverable error.
+    Error,
+    /// A printer that cannot be reached or says it is offline.
+    Offline,
+    /// Something a person must resolve before the device is used again (a payment whose outcome
+    /// is unknown, for example); the device itself may be reachable.
+    NeedsAttention,
+}
+
+impl DeviceStatus {
+    pub const ALL: [DeviceStatus; 9] = [
+        DeviceStatus::Connected,
+        DeviceStatus::Disconnected,
+        DeviceStatus::Ready,
+        DeviceStatus::PaperLow,
+        DeviceStatus::PaperOut,
+        DeviceStatus::CoverOpen,
+        DeviceStatus::Error,
+        DeviceStatus::Offline,
+        DeviceStatus::NeedsAttention,
+    ];
+
+    /// The word on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceStatus::Connected => "CONNECTED",
+            DeviceStatus::Disconnected => "DISCONNECTED",
+            DeviceStatus::Ready => "READY",
+            DeviceStatus::PaperLow => "PAPER_LOW",
+            DeviceStatus::PaperOut => "PAPER_OUT",
+            DeviceStatus::CoverOpen => "COVER_OPEN",
+            DeviceStatus::Error => "ERROR",
+            DeviceStatus::Offline => "OFFLINE",
+            DeviceStatus::NeedsAttention => "NEEDS_ATTENTION",
+        }
+    }
+
+    /// The state for a wire word; `None` for a word no module sends.
+    pub fn parse(word: &str) -> Option<DeviceStatus> {
+        DeviceStatus::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+
+    pub fn severity(self) -> Severity {
+        match self {
+            DeviceStatus::Connected | DeviceStatus::Ready => Severity::Ok,
+            DeviceStatus::PaperLow | DeviceStatus::NeedsAttention => Severity::Attention,
+            DeviceStatus::Disconnected
+            | DeviceStatus::PaperOut
+            | DeviceStatus::CoverOpen
+            | DeviceStatus::Error
+            | DeviceStatus::Offline => Severity::Problem,
+        }
+    }
+}
+
+/// A device's state change: the payload of a `DEVICE_STATE` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceState {
+    /// The device as the POS names it, prefixed by its kind (`SCALE:DEFAULT`, `PRINT:KITCHEN`).
+    pub device: String,
+    pub state: DeviceStatus,
+    /// One sentence a cashier can read.
+    pub detail: String,
+}
+
+impl DeviceState {
+    pub fn new(device: impl Into<String>, state: DeviceStatus, detail: impl Into<String>) -> Self {
+        DeviceState {
+            device: device.into(),
+            state,
+            detail: detail.into(),
+        }
+    }
+
+    /// The event announcing this state, from `service`, to `audience`.
+    pub fn event(&self, service: &str, audience: Audience) -> Event {
+        Event {
+            service: service.to_string(),
+            uuid: Value::Null,
+            audience,
+            data: json!({
+                "EVENT": DEVICE_STATE,
+                "DEVICE": self.device,
+                "STATE": self.state.as_str(),
+                "DETAIL": self.detail,
+            }),
+        }
+    }
+
+    /// Reads a `DEVICE_STATE` event's data; `None` for any other event (or a malformed one).
+    pub fn from_event(data: &Value) -> Option<DeviceState> {
+        if data.get("EVENT").and_then(Value::as_str) != Some(DEVICE_STATE) {
+            return None;
+        }
+        let device = data.get("DEVICE")?.as_str()?;
+        let state = DeviceStatus::parse(data.get("STATE")?.as_str()?)?;
+        let detail = data.get("DETAIL").and_then(Value::as_str).unwrap_or("");
+        Some(DeviceState::new(device, state, detail))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +272,30 @@ mod tests {
         bus.adjust_watchers("SCALE:DEFAULT", -1);
         assert_eq!(bus.watchers("SCALE:DEFAULT"), 0);
         assert_eq!(bus.watchers("RFID:DEFAULT"), 0);
+    }
+
+    #[test]
+    fn a_device_state_reads_back_from_its_own_event() {
+        for state in DeviceStatus::ALL {
+            let ds = DeviceState::new("SCALE:DEFAULT", state, "a sentence");
+            let ev = ds.event("SCALE", Audience::All);
+            assert_eq!(ev.data["STATE"], state.as_str());
+            assert_eq!(DeviceState::from_event(&ev.data), Some(ds));
+        }
+    }
+
+    #[test]
+    fn other_events_and_unknown_words_are_not_device_states() {
+        assert_eq!(DeviceState::from_event(&json!({"EVENT": "WEIGHT"})), None);
+        let odd = json!({"EVENT": DEVICE_STATE, "DEVICE": "X", "STATE": "SLEEPY"});
+        assert_eq!(DeviceState::from_event(&odd), None);
+    }
+
+    #[test]
+    fn paper_low_needs_attention_and_paper_out_is_a_problem() {
+        assert_eq!(DeviceStatus::PaperLow.severity(), Severity::Attention);
+        assert_eq!(DeviceStatus::PaperOut.severity(), Severity::Problem);
+        assert_eq!(DeviceStatus::Connected.severity(), Severity::Ok);
     }
 
     fn ev(name: &str) -> Event {

@@ -8,7 +8,11 @@
 //! another program may free the port), and reported through [`HostState::Failed`].
 
 use crate::config::{ConfigEnv, LoadOptions};
-use crate::engine::{Engine, EngineInfo, RunningEngine, StartError};
+use crate::control::{Control, HostCommand};
+use crate::engine::{Engine, RunningEngine, StartError};
+use crate::events::EventBus;
+use crate::router::Directory;
+use crate::status::EngineStatus;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,37 +21,14 @@ use tokio::sync::{mpsc, watch};
 /// How long a failed first start waits before trying again (when retrying is on).
 const RETRY_EVERY: Duration = Duration::from_secs(10);
 
-/// What the host is asked to do.
-#[derive(Debug)]
-pub enum HostCommand {
-    /// Stop the engine, reload the configuration and start again.
-    Restart(String),
-    /// Stop the engine and return from [`Host::run`].
-    Stop,
-}
-
-/// A handle that asks the host to restart or stop. Cheap to clone; the engine's BASE module holds
-/// one so CONFIG_SAVE and RESTART can act on the process.
-#[derive(Clone, Debug)]
-pub struct Control {
-    tx: mpsc::UnboundedSender<HostCommand>,
-}
-
-impl Control {
-    /// Asks for an in-process restart; false when the host has already stopped.
-    pub fn restart(&self, reason: impl Into<String>) -> bool {
-        self.tx.send(HostCommand::Restart(reason.into())).is_ok()
-    }
-
-    /// Asks the host to stop the engine and return.
-    pub fn stop(&self) {
-        let _ = self.tx.send(HostCommand::Stop);
-    }
-}
-
 /// What a running engine offers the shell (tray, windows).
 pub struct EngineHandle {
-    pub info: Arc<EngineInfo>,
+    pub local_addr: SocketAddr,
+    /// Where the pages are served, if they are.
+    pub viewer_addr: Option<SocketAddr>,
+    pub events: EventBus,
+    pub status: EngineStatus,
+    pub directory: Directory,
     pub admin_token: String,
     /// Counts starts, so a watcher can tell a restarted engine from the one it knew.
     pub generation: u64,
@@ -56,7 +37,7 @@ pub struct EngineHandle {
 impl std::fmt::Debug for EngineHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EngineHandle")
-            .field("local_addr", &self.info.local_addr)
+            .field("local_addr", &self.local_addr)
             .field("generation", &self.generation)
             .finish_non_exhaustive()
     }
@@ -64,7 +45,7 @@ impl std::fmt::Debug for EngineHandle {
 
 impl EngineHandle {
     pub fn local_addr(&self) -> SocketAddr {
-        self.info.local_addr
+        self.local_addr
     }
 }
 
@@ -99,13 +80,13 @@ pub struct Host {
 
 impl Host {
     pub fn new(options: LoadOptions, host_options: HostOptions) -> Host {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (control, rx) = Control::channel();
         let (state, _) = watch::channel(HostState::Starting);
         Host {
             options,
             host_options,
             rx,
-            control: Control { tx },
+            control,
             state,
         }
     }
@@ -173,10 +154,14 @@ impl Host {
                 }
             };
             if let Some(w) = pending_warning.take() {
-                engine.info.add_warning(w);
+                engine.status().add_warning(w);
             }
             let handle = Arc::new(EngineHandle {
-                info: engine.info.clone(),
+                local_addr: engine.local_addr(),
+                viewer_addr: engine.viewer_addr(),
+                events: engine.events().clone(),
+                status: engine.status().clone(),
+                directory: engine.directory().clone(),
                 admin_token: engine.admin_token().to_string(),
                 generation,
             });

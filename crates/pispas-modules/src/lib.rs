@@ -9,8 +9,11 @@
 // one place allowed to opt out, with each `unsafe` block justified.
 #![deny(unsafe_code)]
 
+pub mod clock;
 pub mod commandlog;
 pub mod config;
+pub mod control;
+pub mod devices;
 pub mod engine;
 pub mod events;
 pub mod host;
@@ -20,9 +23,11 @@ pub mod protocol;
 pub mod router;
 pub mod server;
 pub mod signals;
+pub mod status;
 pub mod store;
 pub mod transport;
 
 pub use config::{ConfigEnv, LoadOptions};
+pub use control::Control;
 pub use engine::{Engine, RunningEngine, StartError};
-pub use host::{Control, Host, HostOptions, HostState};
+pub use host::{Host, HostOptions, HostState};

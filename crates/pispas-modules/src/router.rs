@@ -3,15 +3,19 @@
 //! The router turns an unknown TARGET into a FAILURE; each module answers its own unknown
 //! ACTIONs (it knows its list). It does not touch sockets: the server hands it parsed requests
 //! and a [`RequestContext`] describing the connection.
+//!
+//! A [`RouterBuilder`] hands out a [`Directory`] before the router exists, so BASE (which the
+//! router owns) can list every module without a reference cycle. The [`actions!`] macro gives each
+//! module its list of action names from one declaration.
 
-use crate::events::{Audience, Event, EventBus};
+use crate::events::{Audience, Event, EventBus, Severity};
 use crate::protocol::{ErrorCode, Failure, Request};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// A boxed future, so [`Service`] stays object-safe.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -20,7 +24,7 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 pub type Outcome = Result<Value, Failure>;
 
 /// How a module is doing, for CHECK, the status window and the tray.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum HealthState {
     /// Working, and every configured device reachable.
@@ -29,6 +33,21 @@ pub enum HealthState {
     Degraded,
     /// Not usable.
     Down,
+    /// Enabled in MODULES but not part of this build. Sent as `DOWN` (what clients have always
+    /// seen); it only needs attention, not alarm.
+    #[serde(rename = "DOWN")]
+    Absent,
+}
+
+impl HealthState {
+    /// How serious it is for the tray and the status window.
+    pub fn severity(self) -> Severity {
+        match self {
+            HealthState::Ok => Severity::Ok,
+            HealthState::Degraded | HealthState::Absent => Severity::Attention,
+            HealthState::Down => Severity::Problem,
+        }
+    }
 }
 
 /// A module's health with a sentence a cashier can read.
@@ -202,23 +221,105 @@ impl Subscriptions {
     }
 }
 
+type ServiceMap = BTreeMap<&'static str, Arc<dyn Service>>;
+
 /// TARGET → module.
 #[derive(Clone, Default)]
 pub struct Router {
-    services: Arc<BTreeMap<&'static str, Arc<dyn Service>>>,
+    services: Arc<ServiceMap>,
+}
+
+/// Collects the modules; [`RouterBuilder::directory`] may be handed out before [`build`].
+///
+/// [`build`]: RouterBuilder::build
+#[derive(Default)]
+pub struct RouterBuilder {
+    services: Vec<Arc<dyn Service>>,
+    directory: Directory,
+}
+
+impl RouterBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The directory the built router will fill (empty until then).
+    pub fn directory(&self) -> Directory {
+        self.directory.clone()
+    }
+
+    pub fn add(&mut self, service: Arc<dyn Service>) {
+        self.services.push(service);
+    }
+
+    /// The router; its directory now lists the modules.
+    pub fn build(self) -> Router {
+        let map: ServiceMap = self.services.into_iter().map(|s| (s.target(), s)).collect();
+        let router = Router {
+            services: Arc::new(map),
+        };
+        let _ = self.directory.inner.set(Arc::downgrade(&router.services));
+        router
+    }
+}
+
+/// A read-only, non-owning view of the registered modules: their TARGETs, actions and health.
+#[derive(Clone, Default)]
+pub struct Directory {
+    inner: Arc<OnceLock<Weak<ServiceMap>>>,
+}
+
+/// One module as the directory shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModuleInfo {
+    pub target: &'static str,
+    pub actions: &'static [&'static str],
+    pub health: Health,
+}
+
+impl ModuleInfo {
+    /// `{TARGET, STATE, LEVEL, DETAIL, ACTIONS}` as CHECK and STATUS list it.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "TARGET": self.target,
+            "STATE": self.health.state,
+            "LEVEL": self.health.state.severity().as_str(),
+            "DETAIL": self.health.detail,
+            "ACTIONS": self.actions,
+        })
+    }
+}
+
+impl Directory {
+    /// Every module with its health, in TARGET order; empty before the router is built or
+    /// after it is gone.
+    pub fn modules(&self) -> Vec<ModuleInfo> {
+        let Some(map) = self.inner.get().and_then(Weak::upgrade) else {
+            return Vec::new();
+        };
+        map.values()
+            .map(|s| ModuleInfo {
+                target: s.target(),
+                actions: s.actions(),
+                health: s.health(),
+            })
+            .collect()
+    }
+
+    /// [`Directory::modules`] as a JSON array.
+    pub fn to_json(&self) -> Value {
+        Value::Array(self.modules().iter().map(ModuleInfo::to_json).collect())
+    }
 }
 
 impl Router {
+    /// A router of `services` (tests; the engine uses [`RouterBuilder`]).
     pub fn new(services: Vec<Arc<dyn Service>>) -> Self {
-        let map = services.into_iter().map(|s| (s.target(), s)).collect();
-        Router {
-            services: Arc::new(map),
+        let mut builder = RouterBuilder::new();
+        for s in services {
+            builder.add(s);
         }
-    }
-
-    /// A non-owning handle, for modules that need to list their peers without a cycle.
-    pub fn downgrade(&self) -> std::sync::Weak<BTreeMap<&'static str, Arc<dyn Service>>> {
-        Arc::downgrade(&self.services)
+        builder.build()
     }
 
     /// The registered modules in TARGET order.
@@ -245,5 +346,81 @@ impl Router {
                 Box::pin(std::future::ready(Err(failure)))
             }
         }
+    }
+}
+
+/// Declares a module's action names once: an enum of them, `NAMES` (normalised as requests are
+/// matched: upper case, no underscores) for CHECK and UNKNOWN_ACTION replies, and `from_wire`.
+/// Each module then matches the enum exhaustively when it parses parameters, so a name added
+/// here without code fails to compile.
+///
+/// ```ignore
+/// pispas_modules::actions! { pub(crate) enum Name { Read = "READ", ClearTare = "CLEARTARE" } }
+/// ```
+#[macro_export]
+macro_rules! actions {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every action, normalised (upper case, no underscores).
+            pub const NAMES: &'static [&'static str] = &[$($wire),+];
+            const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The action a normalised ACTION names, if this module has it.
+            pub fn from_wire(action: &str) -> Option<$name> {
+                Self::NAMES.iter().position(|n| *n == action).map(|i| Self::ALL[i])
+            }
+
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    crate::actions! { enum Name { Read = "READ", ClearTare = "CLEARTARE" } }
+
+    #[test]
+    fn declared_actions_round_trip_through_their_wire_names() {
+        assert_eq!(Name::NAMES, &["READ", "CLEARTARE"]);
+        assert_eq!(Name::from_wire("CLEARTARE"), Some(Name::ClearTare));
+        assert_eq!(Name::from_wire("TARE"), None);
+    }
+
+    struct Fake;
+    impl Service for Fake {
+        fn target(&self) -> &'static str {
+            "FAKE"
+        }
+        fn actions(&self) -> &'static [&'static str] {
+            Name::NAMES
+        }
+        fn call(&self, _: Request, _: RequestContext) -> BoxFuture<Outcome> {
+            Box::pin(std::future::ready(Ok(Value::Null)))
+        }
+    }
+
+    #[test]
+    fn a_directory_handed_out_before_build_lists_the_modules_after_it() {
+        let mut builder = RouterBuilder::new();
+        let directory = builder.directory();
+        assert!(directory.modules().is_empty());
+        builder.add(Arc::new(Fake));
+        let router = builder.build();
+        let modules = directory.modules();
+        assert_eq!(modules.len(), 1);
+        assert_eq!(
+            modules[0].to_json()["ACTIONS"],
+            serde_json::json!(["READ", "CLEARTARE"])
+        );
+        drop(router);
+        assert!(
+            directory.modules().is_empty(),
+            "the directory does not keep modules alive"
+        );
     }
 }

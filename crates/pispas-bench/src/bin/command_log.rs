@@ -74,9 +74,9 @@ fn main() -> anyhow::Result<()> {
                 p.cpu
             );
             paced.entry(mode).or_default().push(p);
-            let before = engine.info.command_log.dropped();
+            let before = engine.command_log().dropped();
             let b = run_burst(addr).await?;
-            let lost = engine.info.command_log.dropped() - before;
+            let lost = engine.command_log().dropped() - before;
             eprintln!("{mode}: burst {b:.0} PING/s, {lost} log entries dropped (queue full)");
             bursts.entry(mode).or_default().push(b);
             *dropped.entry(mode).or_default() += lost;

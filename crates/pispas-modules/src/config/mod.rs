@@ -6,14 +6,15 @@
 //! `save.rs`, platform folders in `paths.rs`.
 
 mod keys;
+mod modules;
 mod paths;
 mod save;
 
 pub use keys::{is_config_key, is_secret_key, KEYS};
+pub use modules::ModuleKind;
 pub use paths::{default_config_path, default_data_dir};
 pub use save::save_env;
 
-use crate::modules::ModuleKind;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};

@@ -1,8 +1,11 @@
 //! The module registry: which TARGETs exist, which are built, and how `MODULES` turns into the
 //! services the router serves.
 //!
-//! A module that is known but not built yet is registered as [`unavailable::Unavailable`], so a
-//! POS gets a clear MODULE_UNAVAILABLE rather than UNKNOWN_TARGET.
+//! Every module is built by one constructor, `<Module>::start(&ModuleContext)`, reached through
+//! [`build`] — the one table from [`ModuleKind`] to code. A module that is known but not built
+//! yet is registered as [`unavailable::Unavailable`], so a POS gets a clear MODULE_UNAVAILABLE
+//! rather than UNKNOWN_TARGET. Modules import only the core (`protocol`, `router`, `events`,
+//! `store`, `config`, `transport`, `clock`) and their own folder; what else they need is handed in.
 
 pub mod base;
 pub mod print;
@@ -10,10 +13,10 @@ pub mod rfid;
 pub mod scale;
 pub mod unavailable;
 
-use crate::config::ConfigEnv;
+use crate::config::{ConfigEnv, ModuleKind};
 use crate::events::EventBus;
 use crate::router::Service;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -31,99 +34,54 @@ pub struct ModuleContext {
     pub tracker: TaskTracker,
 }
 
-/// Every module name `MODULES` accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ModuleKind {
-    Base,
-    Print,
-    Scale,
-    Rfid,
-    Cashguard,
-    Paytef,
-    Mypos,
-    OrderKitchen,
-    Cache,
-    Log,
-    Remote,
-}
-
-impl ModuleKind {
-    pub const ALL: [ModuleKind; 11] = [
-        ModuleKind::Base,
-        ModuleKind::Print,
-        ModuleKind::Scale,
-        ModuleKind::Rfid,
-        ModuleKind::Cashguard,
-        ModuleKind::Paytef,
-        ModuleKind::Mypos,
-        ModuleKind::OrderKitchen,
-        ModuleKind::Cache,
-        ModuleKind::Log,
-        ModuleKind::Remote,
-    ];
-
-    /// The name used in `MODULES`.
-    pub fn name(self) -> &'static str {
-        match self {
-            ModuleKind::Base => "base",
-            ModuleKind::Print => "print",
-            ModuleKind::Scale => "scale",
-            ModuleKind::Rfid => "rfid",
-            ModuleKind::Cashguard => "cashguard",
-            ModuleKind::Paytef => "paytef",
-            ModuleKind::Mypos => "mypos",
-            ModuleKind::OrderKitchen => "order_kitchen",
-            ModuleKind::Cache => "cache",
-            ModuleKind::Log => "log",
-            ModuleKind::Remote => "remote",
-        }
-    }
-
-    /// The TARGET clients send.
-    pub fn target(self) -> &'static str {
-        match self {
-            ModuleKind::Base => "BASE",
-            ModuleKind::Print => "PRINT",
-            ModuleKind::Scale => "SCALE",
-            ModuleKind::Rfid => "RFID",
-            ModuleKind::Cashguard => "CASHGUARD",
-            ModuleKind::Paytef => "PAYTEF",
-            ModuleKind::Mypos => "MYPOS",
-            ModuleKind::OrderKitchen => "ORDER_KITCHEN",
-            ModuleKind::Cache => "CACHE",
-            ModuleKind::Log => "LOG",
-            ModuleKind::Remote => "REMOTE",
-        }
-    }
-
-    /// Parses a `MODULES` entry (case-insensitive; `-` and `_` alike).
-    pub fn from_name(name: &str) -> Option<ModuleKind> {
-        let wanted = name.trim().to_ascii_lowercase().replace('-', "_");
-        ModuleKind::ALL
-            .into_iter()
-            .find(|m| m.name() == wanted || (wanted == "kitchen" && *m == ModuleKind::OrderKitchen))
+impl ModuleContext {
+    /// A context for one module outside an engine (a test, a tool): the database in the
+    /// configuration's data folder, a bus, a shutdown token and a task tracker of its own.
+    ///
+    /// Fails when the data folder's database cannot be opened.
+    pub fn standalone(config: ConfigEnv) -> Result<ModuleContext, StoreError> {
+        let store = Store::open(&config.data_dir)?;
+        Ok(ModuleContext {
+            config: Arc::new(config),
+            events: EventBus::new(),
+            store,
+            shutdown: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+        })
     }
 }
 
-/// Builds the service for a module that has no implementation in this build.
-pub fn unavailable(kind: ModuleKind) -> Arc<dyn Service> {
-    Arc::new(unavailable::Unavailable::new(kind.target()))
+/// Why a module could not be built. Each message says what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum ModuleError {
+    /// A setting is invalid; the message starts with the key (`PRINTER_BAR: …`).
+    #[error("{0}")]
+    Config(String),
+    /// The module's tables could not be opened or migrated.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_module_name_round_trips() {
-        for m in ModuleKind::ALL {
-            assert_eq!(ModuleKind::from_name(m.name()), Some(m));
-            assert_eq!(ModuleKind::from_name(&m.name().to_uppercase()), Some(m));
-        }
-        assert_eq!(
-            ModuleKind::from_name("order-kitchen"),
-            Some(ModuleKind::OrderKitchen)
-        );
-        assert_eq!(ModuleKind::from_name("printer"), None);
-    }
+/// Builds the module `kind`: the one registration table. BASE gets its narrow engine view too.
+///
+/// Fails when the module's configuration is invalid or its tables cannot be opened; a device
+/// that is merely offline does not fail it.
+pub fn build(
+    kind: ModuleKind,
+    ctx: &ModuleContext,
+    engine: &base::BaseContext,
+) -> Result<Arc<dyn Service>, ModuleError> {
+    Ok(match kind {
+        ModuleKind::Base => Arc::new(base::Base::start(ctx, engine.clone())),
+        ModuleKind::Print => Arc::new(print::Print::start(ctx)?),
+        ModuleKind::Scale => Arc::new(scale::Scale::start(ctx)?),
+        ModuleKind::Rfid => Arc::new(rfid::Rfid::start(ctx)?),
+        ModuleKind::Cashguard
+        | ModuleKind::Paytef
+        | ModuleKind::Mypos
+        | ModuleKind::OrderKitchen
+        | ModuleKind::Cache
+        | ModuleKind::Log
+        | ModuleKind::Remote => Arc::new(unavailable::Unavailable::new(kind.target())),
+    })
 }

@@ -26,8 +26,6 @@ pub enum ErrorCode {
     BinaryNotSupported,
     /// A frame exceeded MAX_FRAME_BYTES.
     FrameTooLarge,
-    /// Too many requests in flight on this connection.
-    Busy,
     /// The action needs the admin token.
     Unauthorized,
     /// The service is shutting down and takes no new work.
@@ -81,6 +79,49 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in the order docs/protocol.md lists them.
+    pub const ALL: [ErrorCode; 33] = [
+        ErrorCode::BadJson,
+        ErrorCode::BadRequest,
+        ErrorCode::BadParams,
+        ErrorCode::UnknownTarget,
+        ErrorCode::UnknownAction,
+        ErrorCode::ModuleUnavailable,
+        ErrorCode::BinaryNotSupported,
+        ErrorCode::FrameTooLarge,
+        ErrorCode::Unauthorized,
+        ErrorCode::ShuttingDown,
+        ErrorCode::Timeout,
+        ErrorCode::DeviceUnavailable,
+        ErrorCode::DeviceNotFound,
+        ErrorCode::Unsupported,
+        ErrorCode::DeviceRefused,
+        ErrorCode::ScaleUnstable,
+        ErrorCode::ScaleOverload,
+        ErrorCode::ScaleUnderZero,
+        ErrorCode::InvalidConfig,
+        ErrorCode::Internal,
+        ErrorCode::PrinterNotFound,
+        ErrorCode::PrinterOffline,
+        ErrorCode::PaperOut,
+        ErrorCode::CoverOpen,
+        ErrorCode::PrinterError,
+        ErrorCode::RenderFailed,
+        ErrorCode::BadData,
+        ErrorCode::DataTooLarge,
+        ErrorCode::JobNotFound,
+        ErrorCode::JobNotCancellable,
+        ErrorCode::JobCancelled,
+        ErrorCode::JobExpired,
+        ErrorCode::DeliveryFailed,
+    ];
+
+    /// The code for its wire text; `None` for text that is not a code (a row written by another
+    /// version, say).
+    pub fn from_wire(text: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+
     /// The code as sent on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -92,7 +133,6 @@ impl ErrorCode {
             ErrorCode::ModuleUnavailable => "MODULE_UNAVAILABLE",
             ErrorCode::BinaryNotSupported => "BINARY_NOT_SUPPORTED",
             ErrorCode::FrameTooLarge => "FRAME_TOO_LARGE",
-            ErrorCode::Busy => "BUSY",
             ErrorCode::Unauthorized => "UNAUTHORIZED",
             ErrorCode::ShuttingDown => "SHUTTING_DOWN",
             ErrorCode::Timeout => "TIMEOUT",
@@ -164,6 +204,20 @@ impl Failure {
         .with_details(json!({ "ACTIONS": known }))
     }
 
+    /// An unexpected internal failure: the whole error is logged under a reference, and the
+    /// client gets INTERNAL with that reference only (never a database or task message).
+    pub fn internal(context: &str, error: impl fmt::Display) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let reference = format!("E{:x}-{n}", crate::clock::now_ms() / 1000);
+        tracing::error!(reference = %reference, error = %error, "{context} failed");
+        Failure::new(
+            ErrorCode::Internal,
+            format!("{context} failed because of an internal error (reference {reference}; the service log has the details)"),
+        )
+        .with_details(json!({ "REFERENCE": reference }))
+    }
+
     /// `MESSAGE_DATA` of the FAILURE reply.
     pub fn to_data(&self) -> Value {
         let mut data = json!({ "CODE": self.code.as_str(), "MESSAGE": self.message });
@@ -181,3 +235,30 @@ impl fmt::Display for Failure {
 }
 
 impl std::error::Error for Failure {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_reads_back_from_its_wire_text_and_is_listed_once() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_wire(code.as_str()), Some(code));
+            assert!(seen.insert(code.as_str()), "{code} listed twice");
+        }
+        assert_eq!(ErrorCode::from_wire("NOT_A_CODE"), None);
+    }
+
+    #[test]
+    fn an_internal_failure_carries_a_reference_and_not_the_error_text() {
+        let f = Failure::internal("reading the queue", "disk I/O error at page 7");
+        assert_eq!(f.code, ErrorCode::Internal);
+        assert!(!f.message.contains("page 7"), "{}", f.message);
+        let reference = f.details.as_ref().unwrap()["REFERENCE"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(f.message.contains(&reference));
+    }
+}

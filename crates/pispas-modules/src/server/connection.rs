@@ -43,7 +43,7 @@ type InFlight = Pin<Box<dyn Future<Output = Done> + Send>>;
 
 /// Serves one accepted socket until it closes or the service shuts down.
 pub(super) async fn serve(stream: TcpStream, peer: SocketAddr, id: u64, shared: Arc<Shared>) {
-    let deadline = tokio::time::Instant::now() + shared.info.config.handshake_timeout;
+    let deadline = tokio::time::Instant::now() + shared.config.handshake_timeout;
     let mut first = [0u8; 1];
     let sniffed = tokio::select! {
         _ = shared.shutdown.cancelled() => return,
@@ -108,7 +108,7 @@ async fn handshake<S>(
             }
         }
     };
-    let max = shared.info.config.max_frame_bytes;
+    let max = shared.config.max_frame_bytes;
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
         .max_message_size(Some(max))
@@ -126,10 +126,10 @@ async fn handshake<S>(
     let Some((admission, origin)) = admitted else {
         return;
     };
-    let stats = &shared.info.stats;
+    let stats = &shared.status;
     stats.connection_opened();
     tracing::debug!(%peer, id, tls, origin = origin.as_deref().unwrap_or("-"), "client connected");
-    let subscriptions = Subscriptions::new(shared.info.events.clone());
+    let subscriptions = Subscriptions::new(shared.events.clone());
     let client = Arc::new(Client {
         connection: id,
         label: origin.clone().unwrap_or_else(|| peer.to_string()),
@@ -140,11 +140,11 @@ async fn handshake<S>(
         origin,
         tls,
         admission.admin,
-        shared.info.events.clone(),
+        shared.events.clone(),
         subscriptions,
     );
     serve_messages(ws, ctx, &client, &shared).await;
-    shared.info.command_log.unwatch(id);
+    shared.command_log.unwatch(id);
     stats.connection_closed();
     tracing::debug!(%peer, id, "client disconnected");
 }
@@ -158,10 +158,10 @@ async fn serve_messages<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let (mut sink, mut stream) = ws.split();
-    let mut events = shared.info.events.subscribe();
+    let mut events = shared.events.subscribe();
     let mut events_open = true;
     let mut in_flight: FuturesUnordered<InFlight> = FuturesUnordered::new();
-    let max_in_flight = shared.info.config.max_in_flight;
+    let max_in_flight = shared.config.max_in_flight;
     let grace = tokio::time::sleep(Duration::from_secs(86_400 * 365));
     tokio::pin!(grace);
     let mut draining = false;
@@ -179,7 +179,7 @@ async fn serve_messages<S>(
             _ = shared.shutdown.cancelled(), if !draining => {
                 draining = true;
                 close = CloseFrame { code: CloseCode::Away, reason: "service stopping".into() };
-                grace.as_mut().reset(tokio::time::Instant::now() + shared.info.config.shutdown_grace);
+                grace.as_mut().reset(tokio::time::Instant::now() + shared.config.shutdown_grace);
                 None
             }
             _ = &mut grace, if draining => {
@@ -198,7 +198,7 @@ async fn serve_messages<S>(
                     tracing::warn!(id = ctx.connection_id, error = %e, "frame over MAX_FRAME_BYTES; closing");
                     let text = refuse(Failure::new(
                         ErrorCode::FrameTooLarge,
-                        format!("message larger than {} bytes (MAX_FRAME_BYTES): {e}", shared.info.config.max_frame_bytes),
+                        format!("message larger than {} bytes (MAX_FRAME_BYTES): {e}", shared.config.max_frame_bytes),
                     ));
                     let _ = sink.send(Message::text(text)).await;
                     close = CloseFrame { code: CloseCode::Size, reason: "message too large".into() };
@@ -248,10 +248,7 @@ fn accept_text(
             let service = request.target.clone();
             let uuid = request.uuid.clone();
             let action = request.action.clone();
-            let entry = shared
-                .info
-                .command_log
-                .request(client, &service, &action, text);
+            let entry = shared.command_log.request(client, &service, &action, text);
             let work = shared.router.dispatch(request, ctx.clone());
             in_flight.push(Box::pin(async move {
                 (
@@ -266,9 +263,9 @@ fn accept_text(
             None
         }
         Err(bad) => {
-            shared.info.stats.request_done(false);
+            shared.status.request_done(false);
             shared
-                .info
+                .status
                 .record_failure(bad.target.as_deref().unwrap_or("-"), "-", &bad.failure);
             let reply = encode_reply(
                 bad.target.as_deref().unwrap_or("BASE"),
@@ -276,7 +273,6 @@ fn accept_text(
                 &Err(bad.failure.clone()),
             );
             shared
-                .info
                 .command_log
                 .rejected(client, text, bad.failure.code.as_str(), &reply);
             Some(reply)
@@ -286,16 +282,15 @@ fn accept_text(
 
 /// Turns a finished request into its reply text, counting and recording it.
 fn finish((service, action, uuid, outcome, started, entry): Done, shared: &Shared) -> String {
-    shared.info.stats.request_done(outcome.is_ok());
+    shared.status.request_done(outcome.is_ok());
     if let Err(failure) = &outcome {
         tracing::debug!(service, action, %failure, elapsed_us = started.elapsed().as_micros() as u64, "request failed");
-        shared.info.record_failure(&service, &action, failure);
+        shared.status.record_failure(&service, &action, failure);
     }
     let text = encode_reply(&service, &uuid, &outcome);
     if entry != 0 {
         let code = outcome.as_ref().err().map(|f| f.code.as_str());
         shared
-            .info
             .command_log
             .reply(entry, started.elapsed(), code, &text);
     }

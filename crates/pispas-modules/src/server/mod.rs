@@ -11,8 +11,11 @@ pub mod tls;
 pub mod tokens;
 pub mod viewer;
 
-use crate::engine::EngineInfo;
+use crate::commandlog::CommandLog;
+use crate::config::ConfigEnv;
+use crate::events::EventBus;
 use crate::router::Router;
+use crate::status::EngineStatus;
 use security::AccessPolicy;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -23,10 +26,26 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+/// What the server is handed: the router to dispatch to and the core handles it reports to.
+pub struct ServerContext {
+    pub router: Router,
+    pub config: Arc<ConfigEnv>,
+    pub events: EventBus,
+    pub status: EngineStatus,
+    pub command_log: CommandLog,
+    pub policy: AccessPolicy,
+    pub tls: TlsAcceptor,
+    pub shutdown: CancellationToken,
+    pub tracker: TaskTracker,
+}
+
 /// Everything a connection task needs, shared by all of them.
 pub struct Shared {
     pub router: Router,
-    pub info: Arc<EngineInfo>,
+    pub config: Arc<ConfigEnv>,
+    pub events: EventBus,
+    pub status: EngineStatus,
+    pub command_log: CommandLog,
     pub policy: AccessPolicy,
     pub tls: TlsAcceptor,
     pub shutdown: CancellationToken,
@@ -35,21 +54,17 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(
-        router: Router,
-        info: Arc<EngineInfo>,
-        policy: AccessPolicy,
-        tls: TlsAcceptor,
-        shutdown: CancellationToken,
-        tracker: TaskTracker,
-    ) -> Self {
+    pub fn new(ctx: ServerContext) -> Self {
         Shared {
-            router,
-            info,
-            policy,
-            tls,
-            shutdown,
-            tracker,
+            router: ctx.router,
+            config: ctx.config,
+            events: ctx.events,
+            status: ctx.status,
+            command_log: ctx.command_log,
+            policy: ctx.policy,
+            tls: ctx.tls,
+            shutdown: ctx.shutdown,
+            tracker: ctx.tracker,
             next_id: AtomicU64::new(1),
         }
     }
@@ -58,7 +73,7 @@ impl Shared {
 /// Accepts connections until `shared.shutdown` is cancelled. Connections over MAX_CONNECTIONS
 /// are closed at once (the client sees a closed socket and can retry) rather than queued.
 pub async fn run(listener: TcpListener, shared: Arc<Shared>) {
-    let limit = Arc::new(Semaphore::new(shared.info.config.max_connections));
+    let limit = Arc::new(Semaphore::new(shared.config.max_connections));
     let mut backoff = Duration::from_millis(5);
     loop {
         let accepted = tokio::select! {
@@ -82,7 +97,7 @@ pub async fn run(listener: TcpListener, shared: Arc<Shared>) {
             }
         };
         let Ok(permit) = limit.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, max = shared.info.config.max_connections, "connection refused: MAX_CONNECTIONS reached");
+            tracing::warn!(%peer, max = shared.config.max_connections, "connection refused: MAX_CONNECTIONS reached");
             drop(stream);
             continue;
         };

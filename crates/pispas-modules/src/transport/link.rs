@@ -1,62 +1,13 @@
-//! A device's link: where it is (serial port or a serial-over-TCP device server), its connection
-//! state for STATUS and health, and the DEVICE_STATE events announcing disconnects and reconnects.
+//! A device's link: its connection state for STATUS and health, and the DEVICE_STATE events
+//! announcing disconnects and reconnects.
 //!
 //! Drivers own their reconnect loops (with [`super::backoff::Backoff`]); this file holds what
 //! they share so every device reports its link the same way.
 
-use super::serial::{self, SerialSettings};
-use super::uri::{DeviceUri, UriError};
-use super::BoxedIo;
-use crate::events::{Audience, Event, EventBus};
+use crate::clock::now_ms;
+use crate::events::{Audience, DeviceState, DeviceStatus, EventBus};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-/// Where a device's bytes come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Endpoint {
-    /// A local serial port: `/dev/ttyUSB0`, a pty link, `COM3`.
-    Serial(String),
-    /// A serial device server (`host:port`), e.g. a scale behind a Moxa box.
-    Tcp(String),
-}
-
-impl Endpoint {
-    /// `serial://…` or `tcp://host:port`; fails for other schemes.
-    pub fn from_uri(uri: &DeviceUri) -> Result<Endpoint, UriError> {
-        match uri.scheme.as_str() {
-            "serial" => Ok(Endpoint::Serial(uri.path.clone())),
-            "tcp" => Ok(Endpoint::Tcp(uri.path.clone())),
-            other => Err(UriError::BadValue {
-                uri: uri.to_string(),
-                key: "scheme".into(),
-                value: other.into(),
-                why: "expected serial:// or tcp://".into(),
-            }),
-        }
-    }
-
-    /// Opens the device; the settings matter only for real serial ports.
-    ///
-    /// Fails when the port is missing or busy, or the server refuses the connection.
-    pub async fn open(&self, settings: &SerialSettings) -> std::io::Result<BoxedIo> {
-        match self {
-            Endpoint::Serial(path) => serial::open(path, settings),
-            Endpoint::Tcp(addr) => {
-                let s = tokio::net::TcpStream::connect(addr.as_str()).await?;
-                s.set_nodelay(true)?;
-                Ok(Box::new(s))
-            }
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        match self {
-            Endpoint::Serial(p) => p.clone(),
-            Endpoint::Tcp(a) => format!("tcp://{a}"),
-        }
-    }
-}
 
 /// Connection state, shared between a driver and the service answering STATUS.
 #[derive(Debug, Clone, Default)]
@@ -101,21 +52,16 @@ impl LinkState {
         };
         if announce {
             let state = if connected {
-                "CONNECTED"
-            } else {
-                "DISCONNECTED"
-            };
-            if connected {
                 tracing::info!(device = topic, "{detail}");
+                DeviceStatus::Connected
             } else {
                 tracing::warn!(device = topic, "device unavailable: {detail}");
-            }
-            bus.publish(Event {
-                service: service.to_string(),
-                uuid: Value::Null,
-                audience: Audience::Topic(topic.to_string()),
-                data: json!({ "EVENT": "DEVICE_STATE", "DEVICE": topic, "STATE": state, "DETAIL": detail }),
-            });
+                DeviceStatus::Disconnected
+            };
+            bus.publish(
+                DeviceState::new(topic, state, detail)
+                    .event(service, Audience::Topic(topic.to_string())),
+            );
         }
     }
 
@@ -126,12 +72,4 @@ impl LinkState {
             Err(_) => json!({ "CONNECTED": false }),
         }
     }
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }

@@ -7,14 +7,12 @@
 //! written when any value is refused, and the refusal names the key so the page can show it next
 //! to the field.
 
+use super::BaseContext;
 use crate::config::{
-    is_config_key, is_secret_key, read_env_file, save_env, ConfigEnv, ConfigError, KEYS,
+    is_config_key, is_secret_key, read_env_file, save_env, ConfigEnv, ConfigError, ModuleKind, KEYS,
 };
-use crate::engine::EngineInfo;
-use crate::modules::ModuleKind;
-use crate::protocol::{ErrorCode, Failure, Request};
+use crate::protocol::{ErrorCode, Failure};
 use crate::router::{Outcome, RequestContext};
-use crate::server::tls::CertSource;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -25,8 +23,7 @@ const KEEP_SECRET: &str = "***";
 const RESTART_DELAY: Duration = Duration::from_millis(200);
 
 /// `CONFIG_SCHEMA`: everything the configurator needs to draw its form.
-pub fn schema(info: &EngineInfo, ctx: &RequestContext) -> Outcome {
-    ctx.require_admin()?;
+pub(super) fn schema(info: &BaseContext) -> Outcome {
     let config = &info.config;
     let file = read_env_file(&config.config_path).map_err(config_failure)?;
     let effective = config.redacted();
@@ -71,14 +68,11 @@ pub fn schema(info: &EngineInfo, ctx: &RequestContext) -> Outcome {
                     "ALWAYS_ON": *m == ModuleKind::Base })
         })
         .collect();
-    let mut tls = info.tls_details.clone();
+    let facts = &info.server.tls;
+    let mut tls = facts.details.clone();
     if let Value::Object(m) = &mut tls {
-        let (source, dir) = match &info.tls_source {
-            CertSource::Provided(d) => ("provided", d),
-            CertSource::SelfSigned(d) => ("self-signed", d),
-        };
-        m.insert("SOURCE".into(), json!(source));
-        m.insert("DIR".into(), json!(dir.display().to_string()));
+        m.insert("SOURCE".into(), json!(facts.source()));
+        m.insert("DIR".into(), json!(facts.dir.display().to_string()));
     }
     Ok(json!({
         "PATH": config.config_path.display().to_string(),
@@ -94,18 +88,16 @@ pub fn schema(info: &EngineInfo, ctx: &RequestContext) -> Outcome {
 
 /// `CONFIG_SAVE {VALUES: {KEY: value, …}, DRY_RUN?}`: the whole file as the configurator wants
 /// it. A blank value removes the key; `***` for a secret keeps the saved one.
-pub fn save(info: &EngineInfo, request: &Request, ctx: &RequestContext) -> Outcome {
-    ctx.require_admin()?;
-    let Some(Value::Object(given)) = request.param("VALUES") else {
-        return Err(Failure::bad_params(
-            "VALUES must be an object of KEY: value strings",
-        ));
-    };
-    let dry_run = matches!(request.param("DRY_RUN"), Some(Value::Bool(true)));
+pub(super) fn save(
+    info: &BaseContext,
+    given: Map<String, Value>,
+    dry_run: bool,
+    ctx: &RequestContext,
+) -> Outcome {
     let path = info.config.config_path.clone();
     let previous = read_env_file(&path).map_err(config_failure)?;
     let mut values = BTreeMap::new();
-    for (key, value) in given {
+    for (key, value) in &given {
         let key = key.trim().to_ascii_uppercase();
         let value = match value {
             Value::String(s) => s.trim().to_string(),
@@ -153,8 +145,7 @@ pub fn save(info: &EngineInfo, request: &Request, ctx: &RequestContext) -> Outco
 }
 
 /// `RESTART`: restarts the engine in place (the reply goes out first).
-pub fn restart(info: &EngineInfo, ctx: &RequestContext) -> Outcome {
-    ctx.require_admin()?;
+pub(super) fn restart(info: &BaseContext) -> Outcome {
     if !schedule_restart(info, "RESTART requested") {
         return Err(Failure::new(
             ErrorCode::ModuleUnavailable,
@@ -164,7 +155,7 @@ pub fn restart(info: &EngineInfo, ctx: &RequestContext) -> Outcome {
     Ok(json!({ "RESTARTING": true }))
 }
 
-fn schedule_restart(info: &EngineInfo, reason: &'static str) -> bool {
+fn schedule_restart(info: &BaseContext, reason: &'static str) -> bool {
     let Some(control) = info.control.clone() else {
         return false;
     };
@@ -176,7 +167,7 @@ fn schedule_restart(info: &EngineInfo, reason: &'static str) -> bool {
 }
 
 /// A new LOCAL_PORT or VIEWER_PORT must be free now, or the restart would fail.
-fn check_ports(info: &EngineInfo, candidate: &ConfigEnv) -> Result<(), Failure> {
+fn check_ports(info: &BaseContext, candidate: &ConfigEnv) -> Result<(), Failure> {
     let current = &info.config;
     let same_listener =
         candidate.local_port == current.local_port && candidate.local_host == current.local_host;
@@ -193,7 +184,7 @@ fn check_ports(info: &EngineInfo, candidate: &ConfigEnv) -> Result<(), Failure> 
             ));
         }
     }
-    let viewer_now = info.viewer_addr.map(|a| a.port());
+    let viewer_now = info.server.viewer_addr.map(|a| a.port());
     if let Some(port) = candidate.viewer_port.filter(|p| *p != 0) {
         if Some(port) != viewer_now && current.viewer_port != Some(port) {
             if let Err(e) = std::net::TcpListener::bind(("127.0.0.1", port)) {

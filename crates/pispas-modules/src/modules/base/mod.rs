@@ -2,62 +2,53 @@
 //!
 //! `CHECK` (service, version, modules and their health, TLS or plain), `PING`, `VERSION`,
 //! `CONFIG` (effective configuration, secrets redacted), `STATUS` (live counters for the status
-//! window), `HEARTBEAT` (an event now), `SUBSCRIBE`/`UNSUBSCRIBE` (periodic heartbeat events) and
-//! `ECHO` (returns `DATA` after `DELAY_MS`, for a POS developer testing timeouts),
+//! window), `HEARTBEAT` (an event now), `SUBSCRIBE`/`UNSUBSCRIBE` (periodic heartbeat events),
+//! `ECHO` (returns `DATA` after `DELAY_MS`, for a POS developer testing timeouts) and
 //! `LIST_PORTS` (serial ports and OS printers to pick from).
 //!
 //! With the admin token: the configurator's `CONFIG_SCHEMA`, `CONFIG_SAVE` and `RESTART`
-//! (`admin.rs`) and the command log's `LOG_*` actions (`log.rs`).
+//! (`admin.rs`) and the command log's `LOG_*` actions (`log.rs`). Requests are parsed into
+//! [`Action`] by `action.rs`; this file runs them. BASE sees the engine only through its
+//! [`BaseContext`].
 
+mod action;
 mod admin;
+mod context;
 mod log;
 mod ports;
 
-use crate::engine::EngineInfo;
+pub use context::{BaseContext, ServerFacts, TlsFacts};
+
 use crate::events::{Audience, Event};
-use crate::protocol::{Failure, Request, SERVICE_VERS};
+use crate::modules::ModuleContext;
+use crate::protocol::{ErrorCode, Failure, Request, SERVICE_VERS};
 use crate::router::{BoxFuture, Outcome, RequestContext, Service};
+use action::{Action, Name};
 use serde_json::{json, Value};
-use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// The topic heartbeat events are published on.
 pub const HEARTBEAT_TOPIC: &str = "BASE";
 /// The product name reported by CHECK.
 pub const SERVICE_NAME: &str = "pispas-local-service";
-/// Longest `ECHO` delay accepted.
-const MAX_ECHO_DELAY_MS: u64 = 60_000;
-
-const ACTIONS: &[&str] = &[
-    "CHECK",
-    "PING",
-    "VERSION",
-    "CONFIG",
-    "STATUS",
-    "HEARTBEAT",
-    "SUBSCRIBE",
-    "UNSUBSCRIBE",
-    "ECHO",
-    "LISTPORTS",
-    "CONFIGSCHEMA",
-    "CONFIGSAVE",
-    "RESTART",
-    "LOGQUERY",
-    "LOGGET",
-    "LOGEXPORT",
-    "LOGSUBSCRIBE",
-    "LOGUNSUBSCRIBE",
-];
 
 /// The BASE module; a cheap handle.
 #[derive(Clone)]
 pub struct Base {
-    info: Arc<EngineInfo>,
+    ctx: BaseContext,
 }
 
 impl Base {
-    pub fn new(info: Arc<EngineInfo>) -> Self {
-        Base { info }
+    /// BASE over its view of the engine; starts the periodic heartbeat unless HEARTBEAT_SECS is 0.
+    pub fn start(module: &ModuleContext, ctx: BaseContext) -> Self {
+        let period = ctx.config.heartbeat;
+        if !period.is_zero() {
+            module
+                .tracker
+                .spawn(run_heartbeat(ctx.clone(), period, module.shutdown.clone()));
+        }
+        Base { ctx }
     }
 }
 
@@ -67,47 +58,63 @@ impl Service for Base {
     }
 
     fn actions(&self) -> &'static [&'static str] {
-        ACTIONS
+        Name::NAMES
     }
 
     fn call(&self, request: Request, ctx: RequestContext) -> BoxFuture<Outcome> {
-        if let Some(work) = log::call(&self.info.command_log, &request.action, &request, &ctx) {
-            return work;
-        }
-        // Everything but ECHO and the listers answers synchronously: no task, no timer.
-        let outcome = match request.action.as_str() {
-            "PING" => Ok(Value::String("PONG".into())),
-            "CHECK" => Ok(self.check(&ctx)),
-            "VERSION" => Ok(version()),
-            "CONFIG" => Ok(json!(self.info.config.redacted())),
-            "STATUS" => Ok(self.info.status()),
-            "HEARTBEAT" => {
-                ctx.notify("BASE", &request.uuid, self.info.heartbeat());
+        let action = match self.admit(&request, &ctx) {
+            Ok(a) => a,
+            Err(f) => return ready(Err(f)),
+        };
+        // Everything but ECHO, the listers and the log reads answers synchronously.
+        let outcome = match action {
+            Action::Ping => Ok(Value::String("PONG".into())),
+            Action::Check => Ok(self.check(&ctx)),
+            Action::Version => Ok(version()),
+            Action::Config => Ok(json!(self.ctx.config.redacted())),
+            Action::Status => Ok(self.status()),
+            Action::Heartbeat => {
+                ctx.notify("BASE", &request.uuid, heartbeat(&self.ctx));
                 Ok(json!({ "SENT": true }))
             }
-            "SUBSCRIBE" => {
+            Action::Subscribe => {
                 ctx.subscribe(HEARTBEAT_TOPIC, &request.uuid);
                 Ok(
-                    json!({ "TOPIC": HEARTBEAT_TOPIC, "PERIOD_SECS": self.info.config.heartbeat.as_secs() }),
+                    json!({ "TOPIC": HEARTBEAT_TOPIC, "PERIOD_SECS": self.ctx.config.heartbeat.as_secs() }),
                 )
             }
-            "UNSUBSCRIBE" => Ok(json!({ "WAS_SUBSCRIBED": ctx.unsubscribe(HEARTBEAT_TOPIC) })),
-            "ECHO" => return echo(request),
-            "LISTPORTS" => return Box::pin(async { Ok(ports::list().await) }),
-            "CONFIGSCHEMA" => admin::schema(&self.info, &ctx),
-            "CONFIGSAVE" => admin::save(&self.info, &request, &ctx),
-            "RESTART" => admin::restart(&self.info, &ctx),
-            _ => Err(Failure::unknown_action(
-                "BASE",
-                &request.raw_action,
-                ACTIONS,
-            )),
+            Action::Unsubscribe => {
+                Ok(json!({ "WAS_SUBSCRIBED": ctx.unsubscribe(HEARTBEAT_TOPIC) }))
+            }
+            Action::Echo { delay, data } => return echo(delay, data),
+            Action::ListPorts => return Box::pin(async { Ok(ports::list().await) }),
+            Action::ConfigSchema => admin::schema(&self.ctx),
+            Action::ConfigSave { values, dry_run } => admin::save(&self.ctx, values, dry_run, &ctx),
+            Action::Restart => admin::restart(&self.ctx),
+            Action::Log(action) => return log::call(&self.ctx.command_log, action, &request, &ctx),
         };
-        Box::pin(std::future::ready(outcome))
+        ready(outcome)
     }
 }
 
 impl Base {
+    /// The action a request names, once the connection may run it: admin actions are refused
+    /// before their parameters are read, and the log's when the log is off.
+    fn admit(&self, request: &Request, ctx: &RequestContext) -> Result<Action, Failure> {
+        let name = Name::from_wire(&request.action)
+            .ok_or_else(|| Failure::unknown_action("BASE", &request.raw_action, Name::NAMES))?;
+        if name.admin_only() {
+            ctx.require_admin()?;
+        }
+        if name.is_log() && !self.ctx.command_log.enabled() {
+            return Err(Failure::new(
+                ErrorCode::ModuleUnavailable,
+                "the command log is off (COMMAND_LOG=off in the configuration)",
+            ));
+        }
+        Action::parse(name, request)
+    }
+
     fn check(&self, ctx: &RequestContext) -> Value {
         json!({
             "SERVICE": SERVICE_NAME,
@@ -115,9 +122,38 @@ impl Base {
             "PROTOCOL": 1,
             "TLS": ctx.tls,
             "ADMIN": ctx.admin,
-            "MODULES": self.info.modules(),
+            "MODULES": self.ctx.directory.to_json(),
         })
     }
+
+    /// Live state for the status window.
+    fn status(&self) -> Value {
+        let status = &self.ctx.status;
+        let server = &self.ctx.server;
+        let (connections_total, ok, failed) = status.counters();
+        let devices: Vec<Value> = status.devices().iter().map(|d| d.to_json()).collect();
+        json!({
+            "STATE": "RUNNING",
+            "VERSION": SERVICE_VERS,
+            "ADDRESS": server.local_addr.to_string(),
+            "VIEWER": server.viewer_addr.map(|a| format!("http://{a}/")),
+            "TLS": server.tls.summary(),
+            "WARNINGS": status.warnings(),
+            "DEVICES": devices,
+            "COMMAND_LOG": { "ENABLED": self.ctx.command_log.enabled(), "DROPPED": self.ctx.command_log.dropped() },
+            "UPTIME_MS": status.uptime_ms(),
+            "CONNECTIONS": status.connections_open(),
+            "CONNECTIONS_TOTAL": connections_total,
+            "REQUESTS_OK": ok,
+            "REQUESTS_FAILED": failed,
+            "MODULES": self.ctx.directory.to_json(),
+            "LAST_ERRORS": status.last_errors(),
+        })
+    }
+}
+
+fn ready(outcome: Outcome) -> BoxFuture<Outcome> {
+    Box::pin(std::future::ready(outcome))
 }
 
 fn version() -> Value {
@@ -128,31 +164,27 @@ fn version() -> Value {
     })
 }
 
-fn echo(request: Request) -> BoxFuture<Outcome> {
-    let delay = match request.u64_param("DELAY_MS") {
-        Ok(d) => d.unwrap_or(0),
-        Err(e) => return Box::pin(std::future::ready(Err(e))),
-    };
-    if delay > MAX_ECHO_DELAY_MS {
-        let failure = Failure::bad_params(format!("DELAY_MS must be at most {MAX_ECHO_DELAY_MS}"));
-        return Box::pin(std::future::ready(Err(failure)));
-    }
-    let data = request.param("DATA").cloned().unwrap_or(Value::Null);
+fn echo(delay: Duration, data: Value) -> BoxFuture<Outcome> {
     Box::pin(async move {
-        if delay > 0 {
-            tokio::time::sleep(Duration::from_millis(delay)).await;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
         }
         Ok(data)
     })
 }
 
+/// The heartbeat event's data.
+fn heartbeat(ctx: &BaseContext) -> Value {
+    json!({
+        "EVENT": "HEARTBEAT",
+        "UPTIME_MS": ctx.status.uptime_ms(),
+        "CONNECTIONS": ctx.status.connections_open(),
+    })
+}
+
 /// Publishes a heartbeat to subscribers every `period` until `shutdown`; nothing when idle
 /// beyond one timer wake-up per period.
-pub async fn run_heartbeat(
-    info: Arc<EngineInfo>,
-    period: Duration,
-    shutdown: tokio_util::sync::CancellationToken,
-) {
+async fn run_heartbeat(ctx: BaseContext, period: Duration, shutdown: CancellationToken) {
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.tick().await;
@@ -160,11 +192,11 @@ pub async fn run_heartbeat(
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tick.tick() => {
-                info.events.publish(Event {
+                ctx.events.publish(Event {
                     service: "BASE".into(),
                     uuid: Value::Null,
                     audience: Audience::Topic(HEARTBEAT_TOPIC.into()),
-                    data: info.heartbeat(),
+                    data: heartbeat(&ctx),
                 });
             }
         }

@@ -10,10 +10,12 @@ use super::program::{CutMode, Op, Program, Style};
 use super::raster::{self, scale::Fit, Dither};
 use super::receipt;
 use super::render::{image::decode_image, Renderer};
+use super::test_page;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
-/// Document formats.
+/// What a job prints: a document in one of the POS's formats, or one of the service's own
+/// commands (OPEN_DRAWER, CUT, TEST_PAGE), which carry no document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Raw,
@@ -22,12 +24,19 @@ pub enum Format {
     Html,
     Pdf,
     Image,
-    /// OPEN_DRAWER, CUT and TEST_PAGE: a program built by the service.
-    Command,
+    /// Kick the drawer on connector pin 2 or 5.
+    Drawer {
+        pin: u8,
+    },
+    /// Feed a line and cut.
+    Cut(CutMode),
+    /// The test page of the printer it goes to.
+    TestPage,
 }
 
 impl Format {
-    pub fn parse(s: &str) -> Option<Format> {
+    /// A PRINT request's FORMAT (the document formats only; aliases accepted).
+    pub fn from_wire(s: &str) -> Option<Format> {
         match s.trim().to_ascii_uppercase().as_str() {
             "RAW" | "ESCPOS" => Some(Format::Raw),
             "TEXT" | "TXT" => Some(Format::Text),
@@ -35,11 +44,11 @@ impl Format {
             "HTML" => Some(Format::Html),
             "PDF" => Some(Format::Pdf),
             "IMAGE" | "PNG" | "JPEG" | "JPG" => Some(Format::Image),
-            "COMMAND" => Some(Format::Command),
             _ => None,
         }
     }
 
+    /// The name clients see in a job's FORMAT.
     pub fn name(self) -> &'static str {
         match self {
             Format::Raw => "RAW",
@@ -48,8 +57,51 @@ impl Format {
             Format::Html => "HTML",
             Format::Pdf => "PDF",
             Format::Image => "IMAGE",
-            Format::Command => "COMMAND",
+            Format::Drawer { .. } => "DRAWER",
+            Format::Cut(_) => "CUT",
+            Format::TestPage => "TEST_PAGE",
         }
+    }
+
+    /// As stored with the job: the name, and a command's argument (`DRAWER:2`, `CUT:FULL`).
+    pub fn to_stored(self) -> String {
+        match self {
+            Format::Drawer { pin } => format!("DRAWER:{pin}"),
+            Format::Cut(mode) => format!("CUT:{}", cut_name(mode)),
+            other => other.name().to_string(),
+        }
+    }
+
+    /// Reads [`Format::to_stored`]'s text; `None` when it is not one (a damaged row).
+    pub fn from_stored(s: &str) -> Option<Format> {
+        match s.split_once(':') {
+            Some(("DRAWER", pin)) => match pin.parse() {
+                Ok(pin @ (2 | 5)) => Some(Format::Drawer { pin }),
+                _ => None,
+            },
+            Some(("CUT", mode)) => CutMode::parse(mode).map(Format::Cut),
+            Some(_) => None,
+            None if s == "TEST_PAGE" => Some(Format::TestPage),
+            // Rows from before commands had formats of their own carried a RECEIPT document.
+            None if s == "COMMAND" => Some(Format::Receipt),
+            None => Format::from_wire(s).filter(|f| f.name() == s),
+        }
+    }
+
+    /// One of the service's commands, which bring no document of their own.
+    pub fn is_command(self) -> bool {
+        matches!(
+            self,
+            Format::Drawer { .. } | Format::Cut(_) | Format::TestPage
+        )
+    }
+}
+
+fn cut_name(mode: CutMode) -> &'static str {
+    match mode {
+        CutMode::Full => "FULL",
+        CutMode::Partial => "PARTIAL",
+        CutMode::None => "NONE",
     }
 }
 
@@ -209,7 +261,12 @@ pub fn accept(format: Format, data: Option<&Value>, max: usize) -> Result<Vec<u8
             receipt::build(&doc, 576, Dither::default())?;
             doc.to_string().into_bytes()
         }
-        Format::Command => return Err(PrintError::BadData("FORMAT COMMAND is internal".into())),
+        Format::Drawer { .. } | Format::Cut(_) | Format::TestPage => {
+            return Err(PrintError::BadData(format!(
+                "FORMAT {} is not a document",
+                format.name()
+            )))
+        }
     };
     if bytes.is_empty()
         || (matches!(format, Format::Text | Format::Html)
@@ -270,11 +327,23 @@ pub async fn build_program(
             });
             p
         }
-        Format::Receipt | Format::Command => {
+        Format::Receipt => {
             let doc: Value = serde_json::from_slice(data)
                 .map_err(|e| PrintError::BadData(format!("stored RECEIPT: {e}")))?;
             receipt::build(&doc, width, options.dither)?
         }
+        Format::Drawer { pin } => {
+            let mut p = Program::new();
+            p.push(Op::Drawer { pin });
+            p
+        }
+        Format::Cut(mode) => {
+            let mut p = Program::new();
+            p.push(Op::Feed(1));
+            p.push(Op::Cut(mode));
+            p
+        }
+        Format::TestPage => receipt::build(&test_page::document(printer), width, options.dither)?,
         Format::Html => {
             let css = options.css_width.unwrap_or(width);
             let gray = renderer.raster_html(&utf8()?, width, css).await?;
@@ -297,12 +366,13 @@ pub async fn build_program(
             )
         }
     };
-    let raw = format == Format::Raw;
-    let cut = options.cut.unwrap_or(if raw || format == Format::Command {
-        CutMode::None
-    } else {
-        printer.cut
-    });
+    let cut = options
+        .cut
+        .unwrap_or(if format == Format::Raw || format.is_command() {
+            CutMode::None
+        } else {
+            printer.cut
+        });
     if cut != CutMode::None && !program.ends_with_cut() {
         program.push(Op::Cut(cut));
     }
@@ -326,6 +396,37 @@ fn raster_program(pages: Vec<raster::GrayImage>, width: u32, options: &Options) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_format_reads_back_from_what_is_stored() {
+        let all = [
+            Format::Raw,
+            Format::Text,
+            Format::Receipt,
+            Format::Html,
+            Format::Pdf,
+            Format::Image,
+            Format::Drawer { pin: 5 },
+            Format::Cut(CutMode::Full),
+            Format::TestPage,
+        ];
+        for f in all {
+            assert_eq!(Format::from_stored(&f.to_stored()), Some(f), "{f:?}");
+        }
+        assert_eq!(Format::from_stored("DRAWER:3"), None);
+        assert_eq!(
+            Format::from_stored("png"),
+            None,
+            "aliases are for the wire only"
+        );
+    }
+
+    #[test]
+    fn commands_are_not_formats_a_pos_can_send() {
+        assert_eq!(Format::from_wire("DRAWER"), None);
+        assert_eq!(Format::from_wire("test_page"), None);
+        assert_eq!(Format::from_wire("jpg"), Some(Format::Image));
+    }
 
     #[test]
     fn bad_base64_empty_and_wrong_files_are_bad_data() {

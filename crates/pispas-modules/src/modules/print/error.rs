@@ -3,6 +3,7 @@
 //! the POS is told.
 
 use super::escpos::status::NotReady;
+use super::queue::JobState;
 use super::receipt::ReceiptError;
 use super::render::RenderError;
 use super::transport::TransportError;
@@ -34,8 +35,8 @@ pub enum PrintError {
     },
     #[error("no job {0}")]
     JobNotFound(String),
-    #[error("job {id} is {state} and cannot be cancelled")]
-    NotCancellable { id: i64, state: String },
+    #[error("job {id} is {} and cannot be cancelled", state.as_str())]
+    NotCancellable { id: i64, state: JobState },
     #[error("job {0} was cancelled")]
     Cancelled(i64),
     #[error("job {0} expired before it could print (PRINT_RESUME_WINDOW)")]
@@ -128,22 +129,5 @@ impl From<PrintError> for Failure {
             tracing::error!(error = %e, "print queue database error");
         }
         e.to_failure()
-    }
-}
-
-/// The code for a REASON stored with a job (the codes PRINT itself stored).
-pub fn code_from_reason(reason: &str) -> ErrorCode {
-    match reason {
-        "PRINTER_OFFLINE" => ErrorCode::PrinterOffline,
-        "PAPER_OUT" => ErrorCode::PaperOut,
-        "COVER_OPEN" => ErrorCode::CoverOpen,
-        "PRINTER_ERROR" => ErrorCode::PrinterError,
-        "RENDER_FAILED" => ErrorCode::RenderFailed,
-        "BAD_DATA" => ErrorCode::BadData,
-        "DATA_TOO_LARGE" => ErrorCode::DataTooLarge,
-        "CANCELLED" => ErrorCode::JobCancelled,
-        "EXPIRED" => ErrorCode::JobExpired,
-        "SHUTTING_DOWN" => ErrorCode::ShuttingDown,
-        _ => ErrorCode::DeliveryFailed,
     }
 }

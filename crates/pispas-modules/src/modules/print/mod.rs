@@ -5,7 +5,8 @@
 //! Seams: `printer.rs`/`uri.rs` (configuration), `document.rs` (formats and options),
 //! `receipt.rs` (the RECEIPT model), `render/` (browser, pdfium, images), `raster/`, `codepage.rs`,
 //! `escpos/`, `program.rs` (the device-independent program), `transport/`, `queue/`,
-//! `discovery.rs` (LAN probe), `service.rs` (actions), `error.rs` (FAILURE codes).
+//! `discovery.rs` (LAN probe), `service/` (actions), `state.rs` (a printer's condition),
+//! `error.rs` (FAILURE codes).
 
 pub mod codepage;
 pub mod discovery;
@@ -19,10 +20,12 @@ pub mod raster;
 pub mod receipt;
 pub mod render;
 pub mod service;
+pub mod state;
+mod test_page;
 pub mod transport;
 pub mod uri;
 
-use crate::modules::ModuleContext;
+use crate::modules::{ModuleContext, ModuleError};
 use printer::PrintConfig;
 use queue::store::JobStore;
 use queue::Queue;
@@ -36,9 +39,11 @@ impl Print {
     ///
     /// Fails with `KEY: message` when a PRINT setting is invalid, or when the queue's table
     /// cannot be opened.
-    pub fn start(ctx: &ModuleContext) -> Result<Print, String> {
-        let config = Arc::new(PrintConfig::from_env(&ctx.config).map_err(|e| e.to_string())?);
-        let store = JobStore::open(ctx.store.clone()).map_err(|e| format!("print queue: {e}"))?;
+    pub fn start(ctx: &ModuleContext) -> Result<Print, ModuleError> {
+        let config = Arc::new(
+            PrintConfig::from_env(&ctx.config).map_err(|e| ModuleError::Config(e.to_string()))?,
+        );
+        let store = JobStore::open(ctx.store.clone())?;
         let renderer = Renderer::new(RenderSettings {
             chrome_path: config.chrome_path.clone(),
             pdfium_path: config.pdfium_path.clone(),
@@ -52,8 +57,7 @@ impl Print {
             config.clone(),
             &ctx.tracker,
             ctx.shutdown.clone(),
-        )
-        .map_err(|e| format!("print queue: {e}"))?;
+        )?;
         if config.prewarm && !config.printers.is_empty() {
             let r = renderer.clone();
             ctx.tracker.spawn(async move {

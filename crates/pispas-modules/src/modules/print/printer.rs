@@ -5,10 +5,11 @@
 
 use super::codepage::Codepage;
 use super::program::CutMode;
-use super::uri::{self, PrinterUri, Target};
+use super::uri::{self, PrinterAddress, PrinterUri};
 use crate::config::ConfigEnv;
 use crate::transport::serial::SerialSettings;
 use crate::transport::uri::DeviceUri;
+use crate::transport::Endpoint;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -185,14 +186,14 @@ pub fn printer_from(name: &str, text: &str) -> Result<PrinterConfig, String> {
         Some(s) => return Err(format!("drawer_open={s:?} must be high or low")),
     };
     let status = match o.get("status") {
-        None => uri.target.two_way(),
+        None => uri.address.two_way(),
         Some(s) => {
             parse_bool(s).ok_or_else(|| format!("status={s:?} must be on or off"))?
-                && uri.target.two_way()
+                && uri.address.two_way()
         }
     };
-    let serial = match &uri.target {
-        Target::Serial { .. } => {
+    let serial = match &uri.address {
+        PrinterAddress::Stream(Endpoint::Serial(_)) => {
             let device = DeviceUri::parse(text).map_err(|e| e.to_string())?;
             SerialSettings::DEFAULT
                 .with_overrides(&device)
@@ -201,7 +202,7 @@ pub fn printer_from(name: &str, text: &str) -> Result<PrinterConfig, String> {
         _ => SerialSettings::DEFAULT,
     };
     let timeout = match o.get("timeout_ms") {
-        None => Duration::from_millis(if matches!(uri.target, Target::Spooler { .. }) {
+        None => Duration::from_millis(if matches!(uri.address, PrinterAddress::Spooler { .. }) {
             10_000
         } else {
             3_000

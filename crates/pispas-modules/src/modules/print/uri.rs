@@ -4,72 +4,60 @@
 //! (also Bluetooth SPP ports), `usb://04b8:0e28` or `usb:///dev/usb/lp0`, `spooler://<queue>`
 //! (Windows spooler or CUPS, raw), `epos://host[:80]` (Epson ePOS-Print XML over HTTP),
 //! `file://<path>` (debugging: bytes are appended to the file). The text is split by the engine's
-//! shared [`DeviceUri`]; this file maps schemes to targets, `printer.rs` reads the options, and
+//! shared [`DeviceUri`]; this file maps schemes to addresses, `printer.rs` reads the options, and
 //! nothing here touches a device.
 
+use crate::transport::endpoint::host_port;
 use crate::transport::uri::{DeviceUri, UriError};
+use crate::transport::usb::UsbDevice;
+use crate::transport::Endpoint;
 use std::collections::BTreeMap;
 
 /// Where a printer is and how to reach it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    Tcp {
-        host: String,
-        port: u16,
-    },
-    Serial {
-        path: String,
-    },
-    /// A USB printer by vendor and product id (found through the OS).
-    UsbId {
-        vid: u16,
-        pid: u16,
-    },
-    /// A USB printer device node (`/dev/usb/lp0`).
-    UsbPath {
-        path: String,
-    },
+pub enum PrinterAddress {
+    /// A two-way byte stream: TCP 9100, a serial/Bluetooth port, a USB node.
+    Stream(Endpoint),
     Spooler {
         queue: String,
     },
     Epos {
         host: String,
         port: u16,
+        /// `epos+https://` or `?tls=on`: the printer's web server speaks HTTPS.
+        https: bool,
+        /// `?verify=off`: accept the printer's self-signed certificate (most Epson printers
+        /// ship one). Checked against the system's roots otherwise.
+        verify: bool,
     },
     File {
         path: String,
     },
 }
 
-impl Target {
+impl PrinterAddress {
     /// The transport's name as shown to clients.
     pub fn kind(&self) -> &'static str {
         match self {
-            Target::Tcp { .. } => "TCP",
-            Target::Serial { .. } => "SERIAL",
-            Target::UsbId { .. } | Target::UsbPath { .. } => "USB",
-            Target::Spooler { .. } => "SPOOLER",
-            Target::Epos { .. } => "EPOS",
-            Target::File { .. } => "FILE",
+            PrinterAddress::Stream(Endpoint::Tcp { .. }) => "TCP",
+            PrinterAddress::Stream(Endpoint::Serial(_)) => "SERIAL",
+            PrinterAddress::Stream(Endpoint::Usb(_)) => "USB",
+            PrinterAddress::Spooler { .. } => "SPOOLER",
+            PrinterAddress::Epos { .. } => "EPOS",
+            PrinterAddress::File { .. } => "FILE",
         }
     }
 
     /// Whether the printer can answer `DLE EOT` over this transport.
     pub fn two_way(&self) -> bool {
-        matches!(
-            self,
-            Target::Tcp { .. }
-                | Target::Serial { .. }
-                | Target::UsbPath { .. }
-                | Target::UsbId { .. }
-        )
+        matches!(self, PrinterAddress::Stream(_))
     }
 }
 
 /// A parsed printer URI.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrinterUri {
-    pub target: Target,
+    pub address: PrinterAddress,
     /// Query options, keys lower-cased.
     pub options: BTreeMap<String, String>,
     /// The text as configured.
@@ -88,19 +76,39 @@ pub fn parse(raw: &str) -> Result<PrinterUri, String> {
         other => other.to_string(),
     })?;
     let place = device.path.clone();
-    let target = match device.scheme.as_str() {
+    let tls_option = device
+        .query
+        .get("tls")
+        .map(|v| super::printer::parse_bool(v).ok_or(format!("tls={v:?} must be on or off")))
+        .transpose()?;
+    let address = match device.scheme.as_str() {
         "tcp" | "socket" | "raw" => {
-            let (host, port) = host_port(&place, 9100)?;
-            Target::Tcp { host, port }
+            let (host, port) = host_port(&place, Some(9100))?;
+            PrinterAddress::Stream(Endpoint::Tcp { host, port })
         }
-        "serial" | "com" | "bt" | "bluetooth" => Target::Serial { path: place },
-        "usb" => usb(&place)?,
-        "spooler" | "cups" | "winspool" => Target::Spooler { queue: place },
-        "epos" => {
-            let (host, port) = host_port(place.trim_end_matches('/'), 80)?;
-            Target::Epos { host, port }
+        "serial" | "com" | "bt" | "bluetooth" => PrinterAddress::Stream(Endpoint::Serial(place)),
+        "usb" => PrinterAddress::Stream(Endpoint::Usb(usb(&place)?)),
+        "spooler" | "cups" | "winspool" => PrinterAddress::Spooler { queue: place },
+        "epos" | "epos+https" => {
+            let https = device.scheme == "epos+https" || tls_option == Some(true);
+            let default = if https { 443 } else { 80 };
+            let (host, port) = host_port(place.trim_end_matches('/'), Some(default))?;
+            let verify = device
+                .query
+                .get("verify")
+                .map(|v| {
+                    super::printer::parse_bool(v).ok_or(format!("verify={v:?} must be on or off"))
+                })
+                .transpose()?
+                .unwrap_or(true);
+            PrinterAddress::Epos {
+                host,
+                port,
+                https,
+                verify,
+            }
         }
-        "file" => Target::File { path: place },
+        "file" => PrinterAddress::File { path: place },
         other => {
             return Err(format!(
                 "unknown printer scheme {other:?} (tcp, serial, usb, spooler, epos, file)"
@@ -108,19 +116,19 @@ pub fn parse(raw: &str) -> Result<PrinterUri, String> {
         }
     };
     Ok(PrinterUri {
-        target,
+        address,
         options: device.query,
         raw: text.to_string(),
     })
 }
 
-fn usb(place: &str) -> Result<Target, String> {
+fn usb(place: &str) -> Result<UsbDevice, String> {
     if let Some((v, p)) = place.split_once(':') {
         if v.len() == 4 && p.len() == 4 {
             let vid = u16::from_str_radix(v, 16).map_err(|_| format!("bad USB vendor id {v:?}"))?;
             let pid =
                 u16::from_str_radix(p, 16).map_err(|_| format!("bad USB product id {p:?}"))?;
-            return Ok(Target::UsbId { vid, pid });
+            return Ok(UsbDevice::Id { vid, pid });
         }
     }
     if place.is_empty() {
@@ -128,31 +136,7 @@ fn usb(place: &str) -> Result<Target, String> {
             "usb:// needs VID:PID (usb://04b8:0e28) or a device path (usb:///dev/usb/lp0)".into(),
         );
     }
-    Ok(Target::UsbPath {
-        path: place.to_string(),
-    })
-}
-
-fn host_port(place: &str, default: u16) -> Result<(String, u16), String> {
-    if place.is_empty() {
-        return Err("the URI needs a host (tcp://192.168.1.50:9100)".into());
-    }
-    // [v6]:port, host:port, or host alone.
-    if let Some(rest) = place.strip_prefix('[') {
-        let (h, after) = rest.split_once(']').ok_or("unclosed [ in host")?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().map_err(|_| format!("bad port {p:?}"))?,
-            None => default,
-        };
-        return Ok((h.to_string(), port));
-    }
-    match place.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') => {
-            let port = p.parse().map_err(|_| format!("bad port {p:?}"))?;
-            Ok((h.to_string(), port))
-        }
-        _ => Ok((place.to_string(), default)),
-    }
+    Ok(UsbDevice::Path(place.to_string()))
 }
 
 #[cfg(test)]
@@ -164,85 +148,105 @@ mod tests {
         let cases = [
             (
                 "tcp://192.168.1.50:9100?width=576",
-                Target::Tcp {
+                PrinterAddress::Stream(Endpoint::Tcp {
                     host: "192.168.1.50".into(),
                     port: 9100,
-                },
+                }),
             ),
             (
                 "tcp://printer.local",
-                Target::Tcp {
+                PrinterAddress::Stream(Endpoint::Tcp {
                     host: "printer.local".into(),
                     port: 9100,
-                },
+                }),
             ),
             (
                 "serial:///dev/ttyUSB0?baud=19200",
-                Target::Serial {
-                    path: "/dev/ttyUSB0".into(),
-                },
+                PrinterAddress::Stream(Endpoint::Serial("/dev/ttyUSB0".into())),
             ),
             (
                 "serial://COM3",
-                Target::Serial {
-                    path: "COM3".into(),
-                },
+                PrinterAddress::Stream(Endpoint::Serial("COM3".into())),
             ),
             (
                 r"serial://\\.\COM10",
-                Target::Serial {
-                    path: r"\\.\COM10".into(),
-                },
+                PrinterAddress::Stream(Endpoint::Serial(r"\\.\COM10".into())),
             ),
             (
                 "usb://04b8:0e28",
-                Target::UsbId {
+                PrinterAddress::Stream(Endpoint::Usb(UsbDevice::Id {
                     vid: 0x04b8,
                     pid: 0x0e28,
-                },
+                })),
             ),
             (
                 "usb:///dev/usb/lp0",
-                Target::UsbPath {
-                    path: "/dev/usb/lp0".into(),
-                },
+                PrinterAddress::Stream(Endpoint::Usb(UsbDevice::Path("/dev/usb/lp0".into()))),
             ),
             (
                 "spooler://EPSON TM-T20III",
-                Target::Spooler {
+                PrinterAddress::Spooler {
                     queue: "EPSON TM-T20III".into(),
                 },
             ),
             (
                 "spooler://EPSON%20TM?cut=full",
-                Target::Spooler {
+                PrinterAddress::Spooler {
                     queue: "EPSON TM".into(),
                 },
             ),
             (
                 "epos://192.168.1.60",
-                Target::Epos {
+                PrinterAddress::Epos {
                     host: "192.168.1.60".into(),
                     port: 80,
+                    https: false,
+                    verify: true,
                 },
             ),
             (
                 "file:///tmp/out.bin",
-                Target::File {
+                PrinterAddress::File {
                     path: "/tmp/out.bin".into(),
                 },
             ),
             (
                 "tcp://[::1]:9101",
-                Target::Tcp {
+                PrinterAddress::Stream(Endpoint::Tcp {
                     host: "::1".into(),
                     port: 9101,
-                },
+                }),
             ),
         ];
-        for (text, target) in cases {
-            assert_eq!(parse(text).unwrap().target, target, "{text}");
+        for (text, address) in cases {
+            assert_eq!(parse(text).unwrap().address, address, "{text}");
         }
+    }
+
+    #[test]
+    fn epos_over_https_defaults_to_port_443() {
+        let a = parse("epos+https://192.168.1.60").unwrap().address;
+        assert_eq!(
+            a,
+            PrinterAddress::Epos {
+                host: "192.168.1.60".into(),
+                port: 443,
+                https: true,
+                verify: true
+            }
+        );
+        let b = parse("epos://10.0.0.2:8443?tls=on&verify=off")
+            .unwrap()
+            .address;
+        assert!(matches!(
+            b,
+            PrinterAddress::Epos {
+                port: 8443,
+                https: true,
+                verify: false,
+                ..
+            }
+        ));
     }
 
     #[test]

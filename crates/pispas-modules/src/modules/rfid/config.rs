@@ -2,14 +2,14 @@
 //! `RFID_<NAME>=…` adds named ones. `dedup_ms` sets how long a tag must be gone before it counts
 //! as presented again (default 1000 ms).
 
-use crate::transport::link::Endpoint;
 use crate::transport::serial::SerialSettings;
 use crate::transport::uri::{DeviceUri, UriError};
+use crate::transport::Endpoint;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Name of the reader configured as plain `RFID`.
-pub const DEFAULT_NAME: &str = "DEFAULT";
+pub use crate::devices::DEFAULT_NAME;
 
 /// How the reader talks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,9 +5,10 @@
 use super::codec::em4100::{self, RfidDecode};
 use super::codec::{Dedup, Tag};
 use super::config::ReaderConfig;
+use crate::clock::now_ms;
 use crate::events::{Audience, Event, EventBus};
 use crate::transport::backoff::Backoff;
-use crate::transport::link::{now_ms, LinkState};
+use crate::transport::link::LinkState;
 use crate::transport::DeviceIo;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
@@ -15,6 +16,9 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
+
+/// How long a connection to a serial device server may take.
+const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// State shared by the reader task and the service.
 pub struct ReaderShared {
@@ -99,7 +103,12 @@ pub async fn run(sh: Arc<ReaderShared>, shutdown: CancellationToken) {
     let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
     let mut dedup = Dedup::new(sh.config.dedup);
     loop {
-        let why = match sh.config.endpoint.open(&sh.config.settings).await {
+        let why = match sh
+            .config
+            .endpoint
+            .open(&sh.config.settings, OPEN_TIMEOUT)
+            .await
+        {
             Ok(io) => {
                 backoff.reset();
                 let detail = format!(
@@ -165,5 +174,23 @@ pub async fn serve<T: DeviceIo>(
         if buf.len() > 1024 {
             buf.clear();
         }
+    }
+}
+
+impl crate::devices::NamedDevice for Arc<ReaderShared> {
+    fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    fn link(&self) -> &LinkState {
+        &self.link
+    }
+
+    fn status_json(&self) -> Value {
+        ReaderShared::status_json(self)
     }
 }

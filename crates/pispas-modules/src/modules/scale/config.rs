@@ -3,14 +3,14 @@
 //! `databits`, `stopbits` override them; `poll_ms`, `hold_ms` tune the driver.
 
 use super::codec::{DataBits, Parity as CodecParity, ScaleProtocol, StopBits};
-use crate::transport::link::Endpoint;
 use crate::transport::serial::{Parity, SerialSettings};
 use crate::transport::uri::{DeviceUri, UriError};
+use crate::transport::Endpoint;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Name of the scale configured as plain `SCALE`.
-pub const DEFAULT_NAME: &str = "DEFAULT";
+pub use crate::devices::DEFAULT_NAME;
 
 /// One configured scale.
 #[derive(Debug, Clone, PartialEq)]

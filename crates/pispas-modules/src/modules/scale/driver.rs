@@ -10,9 +10,10 @@ use super::codec::{
 };
 use super::config::ScaleConfig;
 use super::session;
+use crate::clock::now_ms;
 use crate::events::{Audience, Event, EventBus};
 use crate::transport::backoff::Backoff;
-use crate::transport::link::{now_ms, LinkState};
+use crate::transport::link::LinkState;
 use crate::transport::BoxedIo;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
@@ -171,6 +172,9 @@ pub(super) fn reading_json(r: &Reading, held: bool) -> Value {
     })
 }
 
+/// How long a connection to a serial device server may take.
+const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The service's handle to one scale task.
 #[derive(Clone)]
 pub struct ScaleHandle {
@@ -255,7 +259,7 @@ async fn connect(
     let open = |protocol: ScaleProtocol| async move {
         let settings = sh.config.settings(protocol).map_err(|e| e.to_string())?;
         endpoint
-            .open(&settings)
+            .open(&settings, OPEN_TIMEOUT)
             .await
             .map_err(|e| format!("cannot open {}: {e}", endpoint.describe()))
     };
@@ -312,5 +316,23 @@ fn any_frame(protocol: ScaleProtocol, buf: &[u8]) -> bool {
         if rest.is_empty() {
             return false;
         }
+    }
+}
+
+impl crate::devices::NamedDevice for ScaleHandle {
+    fn name(&self) -> &str {
+        &self.shared.config.name
+    }
+
+    fn topic(&self) -> &str {
+        &self.shared.topic
+    }
+
+    fn link(&self) -> &LinkState {
+        &self.shared.link
+    }
+
+    fn status_json(&self) -> Value {
+        self.shared.status_json()
     }
 }

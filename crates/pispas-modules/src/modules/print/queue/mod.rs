@@ -6,40 +6,35 @@
 //! blocks its own worker.
 
 mod group_commit;
+pub mod state;
 pub mod store;
 mod turnstile;
 mod view;
 mod worker;
 
-pub use view::{job_json, reply_for};
-
+pub use state::JobState;
 pub use turnstile::Ticket;
-
-pub use worker::state_word;
+pub use view::{job_json, reply_for};
 
 use super::error::PrintError;
 use super::printer::{PrintConfig, PrinterConfig};
 use super::render::Renderer;
-use crate::events::{Audience, Event, EventBus};
+use super::state::PrinterState;
+use crate::clock::now_ms_i64;
+use crate::events::{Audience, DeviceState, Event, EventBus};
+use crate::protocol::ErrorCode;
+use crate::store::StoreError;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use store::{state, Inserted, JobRow, JobStore, NewJob};
+use std::time::Duration;
+use store::{Inserted, JobRow, JobStore, NewJob};
 use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 /// The topic job and printer events are published on.
 pub const TOPIC: &str = "PRINT";
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 /// What the worker of one printer shares with the service.
 pub struct Slot {
@@ -51,8 +46,8 @@ pub struct Slot {
     pub line: tokio::sync::Mutex<()>,
     /// Keeps jobs in the order they arrived.
     turnstile: turnstile::Turnstile,
-    /// Why the printer cannot print now (`PAPER_OUT`…, and a sentence), while its worker waits.
-    blocked: watch::Sender<Option<(String, String)>>,
+    /// Why the printer cannot print now (the code, and a sentence), while its worker waits.
+    blocked: watch::Sender<Option<(ErrorCode, String)>>,
 }
 
 /// In-memory state of a printer.
@@ -61,27 +56,28 @@ struct Live {
     /// The job whose bytes are going out now (it cannot be cancelled).
     sending: Option<i64>,
     cancelled: HashSet<i64>,
-    /// Last known state (`READY`, `PAPER_OUT`…) and when.
-    state: Option<(String, i64)>,
+    /// Last known state and when.
+    state: Option<(PrinterState, i64)>,
 }
 
 impl Slot {
     /// The last known state and when it was seen.
-    pub fn last_state(&self) -> Option<(String, i64)> {
-        self.live.lock().ok().and_then(|l| l.state.clone())
+    pub fn last_state(&self) -> Option<(PrinterState, i64)> {
+        self.live.lock().ok().and_then(|l| l.state)
     }
 
-    pub fn set_state(&self, s: &str) -> bool {
+    /// Records the printer's state; returns whether it changed.
+    pub fn set_state(&self, s: PrinterState) -> bool {
         let Ok(mut l) = self.live.lock() else {
             return false;
         };
-        let changed = l.state.as_ref().map(|(old, _)| old != s).unwrap_or(true);
-        l.state = Some((s.to_string(), now_ms()));
+        let changed = l.state.map(|(old, _)| old != s).unwrap_or(true);
+        l.state = Some((s, now_ms_i64()));
         changed
     }
 
     /// Records why the printer is not printing (None: it is).
-    pub fn set_blocked(&self, why: Option<(String, String)>) {
+    pub fn set_blocked(&self, why: Option<(ErrorCode, String)>) {
         self.blocked.send_if_modified(|b| {
             let changed = *b != why;
             *b = why;
@@ -125,7 +121,7 @@ impl Queue {
         config: Arc<PrintConfig>,
         tracker: &TaskTracker,
         shutdown: CancellationToken,
-    ) -> Result<Queue, PrintError> {
+    ) -> Result<Queue, StoreError> {
         let slots = config
             .printers
             .values()
@@ -156,7 +152,7 @@ impl Queue {
                 shutdown,
             }),
         };
-        let now = now_ms();
+        let now = now_ms_i64();
         let window = queue.inner.config.resume_window.as_millis() as i64;
         for job in queue.inner.store.expire_older_than(now - window, now)? {
             tracing::warn!(job = job.id, printer = %job.printer, "job not printed within PRINT_RESUME_WINDOW; expired");
@@ -218,7 +214,7 @@ impl Queue {
             }
             Inserted::Existing(row) => (row, true),
         };
-        if settled(&row.state) {
+        if row.state.settles_the_reply() {
             self.forget_if_final(&row);
             return Ok((row, repeat));
         }
@@ -230,13 +226,13 @@ impl Queue {
             let seen = rx.borrow_and_update().clone();
             if let Some(r) = seen.filter(|r| r.id == latest.id) {
                 latest = r;
-                if settled(&latest.state) {
+                if latest.state.settles_the_reply() {
                     break;
                 }
             }
             // Behind a job that waits for the printer: say so now rather than at the timeout.
             let why = blocked.as_mut().and_then(|b| b.borrow_and_update().clone());
-            if let (Some((code, message)), true) = (why, latest.state == state::QUEUED) {
+            if let (Some((code, message)), true) = (why, latest.state == JobState::Queued) {
                 latest.reason = Some(code);
                 latest.message = Some(message);
                 break;
@@ -261,7 +257,7 @@ impl Queue {
     }
 
     fn forget_if_final(&self, row: &JobRow) {
-        if state::is_final(&row.state) {
+        if row.state.is_final() {
             if let Ok(mut w) = self.inner.watchers.lock() {
                 w.remove(&row.uuid);
             }
@@ -302,32 +298,28 @@ impl Queue {
         self.forget_if_final(row);
     }
 
-    /// Tells subscribers a printer's state changed.
-    fn publish_printer(&self, slot: &Slot, state: &str, detail: &str) {
-        self.inner.events.publish(Event {
-            service: "PRINT".into(),
-            uuid: Value::Null,
-            audience: Audience::Topic(TOPIC.into()),
-            data: json!({ "EVENT": "PRINTER", "PRINTER": slot.config.name, "STATE": state, "DETAIL": detail }),
-        });
-        // The engine-wide device event: the status window lists it, the tray notifies on a
-        // problem (paper out, cover open, offline).
-        let device_state = match state {
-            "READY" => "READY",
-            "PAPER_NEAR_END" => "PAPER_LOW",
-            other => other,
-        };
+    /// Tells subscribers a printer's state changed: a PRINTER event, and the engine-wide
+    /// DEVICE_STATE the status window lists and the tray notifies about.
+    fn publish_printer(&self, slot: &Slot, state: PrinterState, detail: &str) {
         let detail = if detail.is_empty() {
-            state.to_lowercase().replace('_', " ")
+            state.sentence()
         } else {
-            detail.to_string()
+            detail
         };
         self.inner.events.publish(Event {
             service: "PRINT".into(),
             uuid: Value::Null,
             audience: Audience::Topic(TOPIC.into()),
-            data: json!({ "EVENT": crate::engine::DEVICE_STATE, "DEVICE": format!("PRINT:{}", slot.config.name), "STATE": device_state, "DETAIL": detail }),
+            data: json!({ "EVENT": "PRINTER", "PRINTER": slot.config.name, "STATE": state.as_str(), "DETAIL": detail }),
         });
+        let device = DeviceState::new(
+            format!("PRINT:{}", slot.config.name),
+            state.device_status(),
+            detail,
+        );
+        self.inner
+            .events
+            .publish(device.event("PRINT", Audience::Topic(TOPIC.into())));
     }
 
     /// Cancels a job that has not started printing.
@@ -340,7 +332,7 @@ impl Queue {
             .get(id)
             .await?
             .ok_or_else(|| PrintError::JobNotFound(id.to_string()))?;
-        if state::is_final(&row.state) {
+        if row.state.is_final() {
             return Err(PrintError::NotCancellable {
                 id,
                 state: row.state,
@@ -354,7 +346,7 @@ impl Queue {
             if live.sending == Some(id) {
                 return Err(PrintError::NotCancellable {
                     id,
-                    state: state::PRINTING.into(),
+                    state: JobState::Printing,
                 });
             }
             live.cancelled.insert(id);
@@ -362,10 +354,10 @@ impl Queue {
         let now = self
             .inner
             .store
-            .cancel(id, now_ms())
+            .cancel(id, now_ms_i64())
             .await?
             .ok_or_else(|| PrintError::JobNotFound(id.to_string()))?;
-        if now.state != state::CANCELLED {
+        if now.state != JobState::Cancelled {
             return Err(PrintError::NotCancellable {
                 id,
                 state: now.state,
@@ -393,17 +385,12 @@ impl Queue {
     /// The job with its in-memory state (PRINTING) applied.
     pub fn live_view(&self, mut row: JobRow) -> JobRow {
         if let Some(slot) = self.inner.slots.get(&row.printer) {
-            if slot.sending() == Some(row.id) && row.state == state::QUEUED {
-                row.state = state::PRINTING.into();
+            if slot.sending() == Some(row.id) && row.state == JobState::Queued {
+                row.state = JobState::Printing;
             }
         }
         row
     }
-}
-
-/// States at which a PRINT request stops waiting.
-fn settled(s: &str) -> bool {
-    state::is_final(s) || s == state::WAITING
 }
 
 /// How long a worker waits before asking a printer that was not ready again.

@@ -5,6 +5,9 @@
 //! first job instead of adding one. The worker keeps "being sent" in memory, so a job costs two
 //! commits (accepted, finished) and a crash leaves it QUEUED, to be resumed or expired.
 
+use super::state::JobState;
+use crate::modules::print::document::{Format, Options};
+use crate::protocol::ErrorCode;
 use crate::store::{Store, StoreError};
 use rusqlite::{params, OptionalExtension, Row};
 use serde_json::Value;
@@ -30,30 +33,14 @@ CREATE TABLE print_jobs (
 CREATE INDEX print_jobs_pending ON print_jobs (printer, state, id);
 ";
 
-/// Job states as stored and sent.
-pub mod state {
-    pub const QUEUED: &str = "QUEUED";
-    pub const PRINTING: &str = "PRINTING";
-    pub const WAITING: &str = "WAITING";
-    pub const DELIVERED: &str = "DELIVERED";
-    pub const FAILED: &str = "FAILED";
-    pub const CANCELLED: &str = "CANCELLED";
-    pub const EXPIRED: &str = "EXPIRED";
-
-    /// States after which nothing more happens to a job.
-    pub fn is_final(s: &str) -> bool {
-        matches!(s, DELIVERED | FAILED | CANCELLED | EXPIRED)
-    }
-}
-
 /// A new job.
 #[derive(Debug, Clone)]
 pub struct NewJob {
     pub uuid: String,
     pub printer: String,
-    pub format: String,
+    pub format: Format,
     pub data: Vec<u8>,
-    pub options: Value,
+    pub options: Options,
     pub accepted_at: i64,
     pub source_job: Option<i64>,
 }
@@ -64,10 +51,11 @@ pub struct JobRow {
     pub id: i64,
     pub uuid: String,
     pub printer: String,
-    pub format: String,
-    pub options: Value,
-    pub state: String,
-    pub reason: Option<String>,
+    pub format: Format,
+    pub options: Options,
+    pub state: JobState,
+    /// Why it waits or failed: the FAILURE code the POS gets.
+    pub reason: Option<ErrorCode>,
     pub message: Option<String>,
     pub attempts: i64,
     pub accepted_at: i64,
@@ -80,16 +68,48 @@ pub struct JobRow {
 
 const COLUMNS: &str = "id, uuid, printer, format, options, state, reason, message, attempts, accepted_at, finished_at, bytes, timings, source_job, length(data)";
 
+/// A column whose text is not what this version writes: the row cannot be used as a job.
+fn unreadable(index: usize, what: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, what.into())
+}
+
+/// The code stored as a job's reason. Rows written before reasons were codes said `EXPIRED` and
+/// `CANCELLED`; text that is no code is dropped with a warning rather than failing the read.
+fn reason_of(text: Option<String>) -> Option<ErrorCode> {
+    let text = text?;
+    match text.as_str() {
+        "EXPIRED" => Some(ErrorCode::JobExpired),
+        "CANCELLED" => Some(ErrorCode::JobCancelled),
+        other => ErrorCode::from_wire(other).or_else(|| {
+            tracing::warn!(
+                reason = other,
+                "a stored print job has a reason this version does not know"
+            );
+            None
+        }),
+    }
+}
+
 fn row(r: &Row) -> rusqlite::Result<JobRow> {
     let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+    let format: String = r.get(3)?;
+    let format =
+        Format::from_stored(&format).ok_or_else(|| unreadable(3, format!("format {format:?}")))?;
+    let options: String = r.get(4)?;
+    let options = serde_json::from_str::<Value>(&options)
+        .map_err(|e| e.to_string())
+        .and_then(|v| Options::parse(Some(&v)))
+        .map_err(|e| unreadable(4, format!("options: {e}")))?;
+    let state: String = r.get(5)?;
+    let state = JobState::parse(&state).ok_or_else(|| unreadable(5, format!("state {state:?}")))?;
     Ok(JobRow {
         id: r.get(0)?,
         uuid: r.get(1)?,
         printer: r.get(2)?,
-        format: r.get(3)?,
-        options: json(r.get(4)?).unwrap_or(Value::Null),
-        state: r.get(5)?,
-        reason: r.get(6)?,
+        format,
+        options,
+        state,
+        reason: reason_of(r.get(6)?),
         message: r.get(7)?,
         attempts: r.get(8)?,
         accepted_at: r.get(9)?,
@@ -141,7 +161,7 @@ impl JobStore {
                 }
                 tx.execute(
                     "INSERT INTO print_jobs (uuid, printer, format, data, options, state, accepted_at, source_job) VALUES (?1, ?2, ?3, ?4, ?5, 'QUEUED', ?6, ?7)",
-                    params![job.uuid, job.printer, job.format, job.data, job.options.to_string(), job.accepted_at, job.source_job],
+                    params![job.uuid, job.printer, job.format.to_stored(), job.data, job.options.to_json().to_string(), job.accepted_at, job.source_job],
                 )?;
                 let id = tx.last_insert_rowid();
                 out.push(Inserted::New(tx.query_row(&format!("SELECT {COLUMNS} FROM print_jobs WHERE id = ?1"), [id], row)?));
@@ -151,20 +171,39 @@ impl JobStore {
         })
     }
 
-    /// The oldest job of `printer` still to print, with its data.
+    /// The oldest job of `printer` still to print, with its data. A job whose row this
+    /// version cannot read is marked FAILED (INTERNAL, saying so) rather than blocking the line.
     pub async fn next_pending(
         &self,
         printer: &str,
     ) -> Result<Option<(JobRow, Vec<u8>)>, StoreError> {
         let printer = printer.to_string();
         self.store
-            .call(move |c| {
-                c.query_row(
-                    &format!("SELECT {COLUMNS}, data FROM print_jobs WHERE printer = ?1 AND state IN ('QUEUED','WAITING') ORDER BY id LIMIT 1"),
-                    [printer],
+            .call(move |c| loop {
+                let id: Option<i64> = c
+                    .query_row(
+                        "SELECT id FROM print_jobs WHERE printer = ?1 AND state IN ('QUEUED','WAITING') ORDER BY id LIMIT 1",
+                        [&printer],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                let Some(id) = id else { return Ok(None) };
+                let found = c.query_row(
+                    &format!("SELECT {COLUMNS}, data FROM print_jobs WHERE id = ?1"),
+                    [id],
                     |r| Ok((row(r)?, r.get::<_, Vec<u8>>(15)?)),
-                )
-                .optional()
+                );
+                match found {
+                    Ok(job) => return Ok(Some(job)),
+                    Err(rusqlite::Error::FromSqlConversionFailure(_, _, why)) => {
+                        tracing::error!(job = id, %why, "stored print job unreadable; marked failed");
+                        c.execute(
+                            "UPDATE print_jobs SET state = 'FAILED', reason = ?2, message = ?3, finished_at = ?4 WHERE id = ?1",
+                            params![id, ErrorCode::Internal.as_str(), format!("the stored job could not be read ({why})"), crate::clock::now_ms_i64()],
+                        )?;
+                    }
+                    Err(e) => return Err(e),
+                }
             })
             .await
     }
@@ -174,8 +213,8 @@ impl JobStore {
     pub async fn set_state(
         &self,
         id: i64,
-        new_state: &'static str,
-        reason: Option<String>,
+        new_state: JobState,
+        reason: Option<ErrorCode>,
         message: Option<String>,
         finished: Option<(i64, i64, Value)>,
     ) -> Result<bool, StoreError> {
@@ -187,7 +226,7 @@ impl JobStore {
                 };
                 let n = c.execute(
                     "UPDATE print_jobs SET state = ?2, reason = ?3, message = ?4, attempts = attempts + (?2 = 'WAITING'), finished_at = COALESCE(?5, finished_at), bytes = COALESCE(?6, bytes), timings = COALESCE(?7, timings) WHERE id = ?1 AND state IN ('QUEUED','WAITING')",
-                    params![id, new_state, reason, message, finished_at, bytes, timings],
+                    params![id, new_state.as_str(), reason.map(ErrorCode::as_str), message, finished_at, bytes, timings],
                 )?;
                 Ok(n == 1)
             })
@@ -239,7 +278,7 @@ impl JobStore {
     pub async fn list(
         &self,
         printer: Option<String>,
-        state: Option<String>,
+        state: Option<JobState>,
         limit: u32,
     ) -> Result<Vec<JobRow>, StoreError> {
         self.store
@@ -247,7 +286,7 @@ impl JobStore {
                 let mut stmt = c.prepare(&format!(
                     "SELECT {COLUMNS} FROM print_jobs WHERE (?1 IS NULL OR printer = ?1) AND (?2 IS NULL OR state = ?2) ORDER BY id DESC LIMIT ?3"
                 ))?;
-                let rows = stmt.query_map(params![printer, state, limit], row)?;
+                let rows = stmt.query_map(params![printer, state.map(JobState::as_str), limit], row)?;
                 rows.collect()
             })
             .await
@@ -258,7 +297,7 @@ impl JobStore {
         self.store
             .call(move |c| {
                 c.execute(
-                    "UPDATE print_jobs SET state = 'CANCELLED', finished_at = ?2, reason = 'CANCELLED', message = 'cancelled before it printed' WHERE id = ?1 AND state IN ('QUEUED','WAITING')",
+                    "UPDATE print_jobs SET state = 'CANCELLED', finished_at = ?2, reason = 'JOB_CANCELLED', message = 'cancelled before it printed' WHERE id = ?1 AND state IN ('QUEUED','WAITING')",
                     params![id, at],
                 )?;
                 c.query_row(&format!("SELECT {COLUMNS} FROM print_jobs WHERE id = ?1"), [id], row).optional()
@@ -279,14 +318,15 @@ impl JobStore {
                     rows.collect::<rusqlite::Result<_>>()?
                 };
                 tx.execute(
-                    "UPDATE print_jobs SET state = 'EXPIRED', reason = 'EXPIRED', finished_at = ?2, message = 'not printed within PRINT_RESUME_WINDOW; re-send it from the command log if still wanted' WHERE state IN ('QUEUED','WAITING') AND accepted_at < ?1",
+                    "UPDATE print_jobs SET state = 'EXPIRED', reason = 'JOB_EXPIRED', finished_at = ?2, message = 'not printed within PRINT_RESUME_WINDOW; re-send it from the command log if still wanted' WHERE state IN ('QUEUED','WAITING') AND accepted_at < ?1",
                     params![cutoff, now],
                 )?;
                 tx.commit()?;
                 Ok(expired
                     .into_iter()
                     .map(|mut j| {
-                        j.state = "EXPIRED".into();
+                        j.state = JobState::Expired;
+                        j.reason = Some(ErrorCode::JobExpired);
                         j
                     })
                     .collect())

@@ -5,32 +5,23 @@
 //!
 //! Shutdown is only noticed between jobs and while waiting, never while bytes are going out.
 
-use super::store::{state, JobRow};
-use super::{now_ms, retry_delay, Queue, Slot};
-use crate::modules::print::document::{build_program, Format, Options};
+use super::state::JobState;
+use super::store::JobRow;
+use super::{retry_delay, Queue, Slot};
+use crate::clock::now_ms_i64 as now_ms;
+use crate::modules::print::document::build_program;
 use crate::modules::print::error::{not_ready_code, not_ready_text, PrintError};
-use crate::modules::print::escpos::status::{NotReady, Paper, PrinterStatus};
 use crate::modules::print::escpos::{self, Profile};
 use crate::modules::print::program::Op;
+use crate::modules::print::state::PrinterState;
 use crate::modules::print::transport::{self, Delivery, Rendered, TransportError};
+use crate::protocol::ErrorCode;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Quick retries of a job whose connection broke mid-way.
 const MID_JOB_RETRIES: u32 = 3;
-
-/// The state word for a status.
-pub fn state_word(s: &PrinterStatus) -> &'static str {
-    match s.readiness() {
-        Err(NotReady::CoverOpen) => "COVER_OPEN",
-        Err(NotReady::PaperOut) => "PAPER_OUT",
-        Err(NotReady::Error) => "ERROR",
-        Err(NotReady::Offline) => "OFFLINE",
-        Ok(()) if s.paper == Paper::NearEnd => "PAPER_NEAR_END",
-        Ok(()) => "READY",
-    }
-}
 
 pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
     let name = slot.config.name.clone();
@@ -60,13 +51,10 @@ pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
         }
         let window = queue.inner.config.resume_window.as_millis() as i64;
         if window > 0 && now_ms() - job.accepted_at > window {
-            finish(&queue, &job, state::EXPIRED, Some("EXPIRED".into()), Some("not printed within PRINT_RESUME_WINDOW; re-send it from the command log if still wanted".into()), None).await;
+            finish(&queue, &job, JobState::Expired, Some(ErrorCode::JobExpired), Some("not printed within PRINT_RESUME_WINDOW; re-send it from the command log if still wanted".into()), None).await;
             continue;
         }
-        let options = Options::parse(Some(&job.options)).unwrap_or_else(|e| {
-            tracing::error!(job = job.id, error = %e, "stored options unreadable; using defaults");
-            Options::default()
-        });
+        let options = job.options.clone();
         let picked = now_ms();
         let rendered = match prepared.take() {
             Some(p) => p,
@@ -79,8 +67,8 @@ pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
                         finish(
                             &queue,
                             &job,
-                            state::FAILED,
-                            Some(e.code().as_str().into()),
+                            JobState::Failed,
+                            Some(e.code()),
                             Some(e.to_string()),
                             None,
                         )
@@ -101,7 +89,7 @@ pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
             live.sending = Some(job.id);
         }
         let mut printing = job.clone();
-        printing.state = state::PRINTING.into();
+        printing.state = JobState::Printing;
         queue.publish(&printing);
         let t = Instant::now();
         let result = {
@@ -116,9 +104,11 @@ pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
         match result {
             Ok(Delivery::Delivered { confirmed, status }) => {
                 slot.set_blocked(None);
-                let word = status.as_ref().map(state_word).unwrap_or("READY");
-                if slot.set_state(word) {
-                    queue.publish_printer(&slot, word, "");
+                let state = status
+                    .as_ref()
+                    .map_or(PrinterState::Ready, PrinterState::from_status);
+                if slot.set_state(state) {
+                    queue.publish_printer(&slot, state, "");
                 }
                 let done = now_ms();
                 let timings = json!({
@@ -131,7 +121,7 @@ pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
                 finish(
                     &queue,
                     &job,
-                    state::DELIVERED,
+                    JobState::Delivered,
                     None,
                     None,
                     Some((done, rendered.1.bytes.len() as i64, timings)),
@@ -140,9 +130,10 @@ pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
                 attempt = 0;
             }
             Ok(Delivery::NotReady(reason, _)) => {
-                let word = not_ready_code(reason).as_str();
-                if slot.set_state(word) {
-                    queue.publish_printer(&slot, word, not_ready_text(reason));
+                let code = not_ready_code(reason);
+                let state = PrinterState::from(reason);
+                if slot.set_state(state) {
+                    queue.publish_printer(&slot, state, not_ready_text(reason));
                 }
                 let message = format!(
                     "printer {name}: {}; the job prints when it is ready",
@@ -156,15 +147,15 @@ pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
                     finish(
                         &queue,
                         &job,
-                        state::FAILED,
-                        Some(word.into()),
+                        JobState::Failed,
+                        Some(code),
                         Some(e.to_string()),
                         None,
                     )
                     .await;
                     continue;
                 }
-                wait_for_printer(&queue, &slot, &job, word, message, attempt).await;
+                wait_for_printer(&queue, &slot, &job, code, message, attempt).await;
                 attempt += 1;
                 prepared = Some(rendered);
             }
@@ -181,16 +172,16 @@ pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
                     printer: name.clone(),
                     source: e,
                 };
-                let code = err.code().as_str();
-                if slot.set_state("OFFLINE") {
-                    queue.publish_printer(&slot, "OFFLINE", &err.to_string());
+                let code = err.code();
+                if slot.set_state(PrinterState::Offline) {
+                    queue.publish_printer(&slot, PrinterState::Offline, &err.to_string());
                 }
-                if !options.queue || code != "PRINTER_OFFLINE" {
+                if !options.queue || code != ErrorCode::PrinterOffline {
                     finish(
                         &queue,
                         &job,
-                        state::FAILED,
-                        Some(code.into()),
+                        JobState::Failed,
+                        Some(code),
                         Some(err.to_string()),
                         None,
                     )
@@ -218,11 +209,16 @@ async fn render(
     slot: &Slot,
     job: &JobRow,
     data: &[u8],
-    options: &Options,
+    options: &crate::modules::print::document::Options,
 ) -> Result<Rendered, PrintError> {
-    let format = Format::parse(&job.format)
-        .ok_or_else(|| PrintError::BadData(format!("unknown stored format {}", job.format)))?;
-    let program = build_program(format, data, options, &slot.config, &queue.inner.renderer).await?;
+    let program = build_program(
+        job.format,
+        data,
+        options,
+        &slot.config,
+        &queue.inner.renderer,
+    )
+    .await?;
     let bytes = escpos::encode(
         &program,
         Profile {
@@ -243,22 +239,22 @@ async fn wait_for_printer(
     queue: &Queue,
     slot: &Slot,
     job: &JobRow,
-    code: &str,
+    code: ErrorCode,
     message: String,
     attempt: u32,
 ) {
     slot.set_blocked(Some((
-        code.to_string(),
+        code,
         format!("waiting behind job {}: {message}", job.id),
     )));
-    if job.state != state::WAITING || job.reason.as_deref() != Some(code) {
+    if job.state != JobState::Waiting || job.reason != Some(code) {
         match queue
             .inner
             .store
             .set_state(
                 job.id,
-                state::WAITING,
-                Some(code.into()),
+                JobState::Waiting,
+                Some(code),
                 Some(message.clone()),
                 None,
             )
@@ -266,8 +262,8 @@ async fn wait_for_printer(
         {
             Ok(true) => {
                 let mut row = job.clone();
-                row.state = state::WAITING.into();
-                row.reason = Some(code.into());
+                row.state = JobState::Waiting;
+                row.reason = Some(code);
                 row.message = Some(message);
                 row.attempts += 1;
                 queue.publish(&row);
@@ -287,8 +283,8 @@ async fn wait_for_printer(
 async fn finish(
     queue: &Queue,
     job: &JobRow,
-    new_state: &'static str,
-    reason: Option<String>,
+    new_state: JobState,
+    reason: Option<ErrorCode>,
     message: Option<String>,
     done: Option<(i64, i64, serde_json::Value)>,
 ) {
@@ -303,7 +299,7 @@ async fn finish(
         .set_state(
             job.id,
             new_state,
-            reason.clone(),
+            reason,
             message.clone(),
             Some((
                 finished_at,
@@ -318,7 +314,7 @@ async fn finish(
         Err(e) => tracing::error!(job = job.id, error = %e, "cannot record the job's outcome"),
     }
     let mut row = job.clone();
-    row.state = new_state.into();
+    row.state = new_state;
     row.reason = reason;
     row.message = message;
     row.finished_at = Some(finished_at);

@@ -1,35 +1,21 @@
 //! The PRINT target: every action a POS or the command log sends, turned into queue operations
-//! and replies. Parameters are checked here; the queue, renderers and transports do the work.
-//! Jobs are submitted here; the read-only and job-management actions are in `info.rs`, the test
-//! page document in `test_page.rs`.
+//! and replies. Requests are parsed by `action.rs`; jobs are submitted here; the read-only and
+//! job-management actions are in `info.rs`. The queue, renderers and transports do the work.
 
+mod action;
 mod info;
-mod test_page;
 
 use super::document::{self, Format, Options};
 use super::error::PrintError;
 use super::printer::{PrintConfig, PrinterConfig};
 use super::queue::store::NewJob;
-use super::queue::{now_ms, reply_for, Queue, Ticket, TOPIC};
+use super::queue::{reply_for, Queue, Ticket, TOPIC};
+use crate::clock::now_ms_i64;
 use crate::protocol::{Failure, Request};
 use crate::router::{BoxFuture, Health, HealthState, Outcome, RequestContext, Service};
-use serde_json::json;
+use action::{Action, Name};
+use serde_json::{json, Value};
 use std::sync::Arc;
-
-pub const ACTIONS: &[&str] = &[
-    "GETPRINTERS",
-    "PRINT",
-    "OPENDRAWER",
-    "CUT",
-    "STATUS",
-    "TESTPAGE",
-    "JOBS",
-    "JOB",
-    "CANCEL",
-    "REPRINT",
-    "SUBSCRIBE",
-    "UNSUBSCRIBE",
-];
 
 /// The PRINT module; a cheap handle.
 #[derive(Clone)]
@@ -44,58 +30,36 @@ impl Service for Print {
     }
 
     fn actions(&self) -> &'static [&'static str] {
-        ACTIONS
+        Name::NAMES
     }
 
-    fn call(&self, request: Request, ctx: RequestContext) -> BoxFuture<Outcome> {
-        let this = self.clone();
+    fn call(&self, mut request: Request, ctx: RequestContext) -> BoxFuture<Outcome> {
+        let parsed = Action::name(&request).and_then(|n| Action::parse(n, &mut request));
+        let action = match parsed {
+            Ok(a) => a,
+            Err(f) => return Box::pin(std::future::ready(Err(f))),
+        };
         // The place in the printer's line is taken now, in arrival order, before any await.
-        let ticket = match request.action.as_str() {
-            "PRINT" | "OPENDRAWER" | "CUT" | "TESTPAGE" => self
-                .printer(&request)
+        let ticket = match &action {
+            Action::Print { printer, .. }
+            | Action::OpenDrawer { printer, .. }
+            | Action::Cut { printer, .. }
+            | Action::TestPage { printer, .. } => self
+                .printer(printer.as_deref())
                 .ok()
                 .and_then(|p| self.queue.ticket(&p.name)),
             _ => None,
         };
-        Box::pin(async move {
-            let out = match request.action.as_str() {
-                "GETPRINTERS" => this.get_printers(&request).await,
-                "PRINT" => this.print(request, &ctx, ticket).await,
-                "OPENDRAWER" => this.command(request, &ctx, Command::Drawer, ticket).await,
-                "CUT" => this.command(request, &ctx, Command::Cut, ticket).await,
-                "TESTPAGE" => this.command(request, &ctx, Command::TestPage, ticket).await,
-                "STATUS" => this.status(&request).await,
-                "JOBS" => this.jobs(&request).await,
-                "JOB" => this.job(&request).await,
-                "CANCEL" => this.cancel(&request).await,
-                "REPRINT" => this.reprint(request, &ctx).await,
-                "SUBSCRIBE" => {
-                    ctx.subscribe(TOPIC, &request.uuid);
-                    Ok(json!({ "TOPIC": TOPIC }))
-                }
-                "UNSUBSCRIBE" => Ok(json!({ "WAS_SUBSCRIBED": ctx.unsubscribe(TOPIC) })),
-                _ => {
-                    return Err(Failure::unknown_action(
-                        "PRINT",
-                        &request.raw_action,
-                        ACTIONS,
-                    ))
-                }
-            };
-            out
-        })
+        let this = self.clone();
+        Box::pin(async move { this.run(action, request.uuid, &ctx, ticket).await })
     }
 
     fn health(&self) -> Health {
         let mut troubled = Vec::new();
         for slot in self.queue.slots().values() {
-            if let Some((s, _)) = slot.last_state() {
-                if s != "READY" && s != "PAPER_NEAR_END" {
-                    troubled.push(format!(
-                        "{}: {}",
-                        slot.config.name,
-                        s.to_lowercase().replace('_', " ")
-                    ));
+            if let Some((state, _)) = slot.last_state() {
+                if !state.can_print() {
+                    troubled.push(format!("{}: {}", slot.config.name, state.sentence()));
                 }
             }
         }
@@ -113,62 +77,126 @@ impl Service for Print {
     }
 }
 
-/// Commands that are jobs of their own.
-#[derive(Clone, Copy)]
-enum Command {
-    Drawer,
-    Cut,
-    TestPage,
-}
-
 impl Print {
-    /// The printer a request names, or the default.
-    pub(super) fn printer(&self, request: &Request) -> Result<&PrinterConfig, Failure> {
-        let named = request
-            .str_param("PRINTER")?
-            .map(|s| s.trim().to_ascii_uppercase())
-            .filter(|s| !s.is_empty());
-        let name = match named.or_else(|| self.config.default_printer.clone()) {
+    async fn run(
+        &self,
+        action: Action,
+        uuid: String,
+        ctx: &RequestContext,
+        ticket: Option<Ticket>,
+    ) -> Outcome {
+        match action {
+            Action::GetPrinters { scan } => self.get_printers(scan).await,
+            Action::Print {
+                printer,
+                format,
+                options,
+                data,
+            } => {
+                self.print(uuid, printer.as_deref(), format, options, data, ctx, ticket)
+                    .await
+            }
+            Action::OpenDrawer {
+                printer,
+                pin,
+                options,
+            } => {
+                let config = self.printer(printer.as_deref())?;
+                let format = Format::Drawer {
+                    pin: pin.unwrap_or(config.drawer_pin),
+                };
+                let name = config.name.clone();
+                self.submit(uuid, name, format, Vec::new(), options, None, ctx, ticket)
+                    .await
+            }
+            Action::Cut {
+                printer,
+                mode,
+                options,
+            } => {
+                let name = self.printer(printer.as_deref())?.name.clone();
+                self.submit(
+                    uuid,
+                    name,
+                    Format::Cut(mode),
+                    Vec::new(),
+                    options,
+                    None,
+                    ctx,
+                    ticket,
+                )
+                .await
+            }
+            Action::TestPage { printer, options } => {
+                let name = self.printer(printer.as_deref())?.name.clone();
+                self.submit(
+                    uuid,
+                    name,
+                    Format::TestPage,
+                    Vec::new(),
+                    options,
+                    None,
+                    ctx,
+                    ticket,
+                )
+                .await
+            }
+            Action::Status { printer } => self.status(printer.as_deref()).await,
+            Action::Jobs {
+                printer,
+                state,
+                limit,
+            } => self.jobs(printer.as_deref(), state, limit).await,
+            Action::Job { job } => self.job(&job).await,
+            Action::Cancel { job } => self.cancel(&job).await,
+            Action::Reprint { job, printer } => {
+                ctx.require_admin()?;
+                self.reprint(uuid, &job, printer.as_deref(), ctx).await
+            }
+            Action::Subscribe => {
+                ctx.subscribe(TOPIC, &uuid);
+                Ok(json!({ "TOPIC": TOPIC }))
+            }
+            Action::Unsubscribe => Ok(json!({ "WAS_SUBSCRIBED": ctx.unsubscribe(TOPIC) })),
+        }
+    }
+
+    /// The printer named (upper case, no `PRINTER_`), or the default.
+    ///
+    /// Fails with PRINTER_NOT_FOUND naming the configured printers.
+    pub(super) fn printer(&self, named: Option<&str>) -> Result<&PrinterConfig, Failure> {
+        let name = match named.or(self.config.default_printer.as_deref()) {
             Some(n) => n,
             None => return Err(PrintError::NoDefaultPrinter.into()),
         };
-        let name = name
-            .strip_prefix("PRINTER_")
-            .map(str::to_string)
-            .unwrap_or(name);
-        self.config.printers.get(&name).ok_or_else(|| {
+        let name = name.strip_prefix("PRINTER_").unwrap_or(name);
+        self.config.printers.get(name).ok_or_else(|| {
             PrintError::PrinterNotFound {
-                name,
+                name: name.to_string(),
                 known: self.config.printers.keys().cloned().collect(),
             }
             .into()
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn print(
         &self,
-        request: Request,
+        uuid: String,
+        printer: Option<&str>,
+        format: Format,
+        options: Options,
+        data: Option<Value>,
         ctx: &RequestContext,
         ticket: Option<Ticket>,
     ) -> Outcome {
-        let printer = self.printer(&request)?.name.clone();
-        let format_text = request.str_param("FORMAT")?.unwrap_or("RAW").to_string();
-        let format = Format::parse(&format_text)
-            .filter(|f| *f != Format::Command)
-            .ok_or_else(|| {
-                Failure::bad_params(format!(
-                    "FORMAT {format_text:?} is not one of RAW, TEXT, RECEIPT, HTML, PDF, IMAGE"
-                ))
-            })?;
-        let options = Options::parse(request.param("OPTIONS")).map_err(Failure::bad_params)?;
+        let printer = self.printer(printer)?.name.clone();
         let max = self.config.max_data_bytes;
-        let uuid = request.uuid.clone();
         // Decoding tens of megabytes of base64 is kept off the async runtime.
-        let data = tokio::task::spawn_blocking(move || {
-            document::accept(format, request.param("DATA"), max)
-        })
-        .await
-        .map_err(|e| Failure::new(crate::protocol::ErrorCode::Internal, e.to_string()))??;
+        let data =
+            tokio::task::spawn_blocking(move || document::accept(format, data.as_ref(), max))
+                .await
+                .map_err(|e| Failure::internal("decoding the document", e))??;
         self.submit(uuid, printer, format, data, options, None, ctx, ticket)
             .await
     }
@@ -188,10 +216,10 @@ impl Print {
         let job = NewJob {
             uuid,
             printer,
-            format: format.name().into(),
+            format,
             data,
-            options: options.to_json(),
-            accepted_at: now_ms(),
+            options,
+            accepted_at: now_ms_i64(),
             source_job: source,
         };
         let (row, repeat) = self
@@ -199,59 +227,5 @@ impl Print {
             .submit(job, Some(ctx.connection_id), ticket)
             .await?;
         reply_for(&self.queue.live_view(row), repeat)
-    }
-
-    async fn command(
-        &self,
-        request: Request,
-        ctx: &RequestContext,
-        command: Command,
-        ticket: Option<Ticket>,
-    ) -> Outcome {
-        let printer = self.printer(&request)?.clone();
-        let mut options = Options::parse(request.param("OPTIONS")).map_err(Failure::bad_params)?;
-        let items = match command {
-            Command::Drawer => {
-                let pin = request
-                    .u64_param("PIN")?
-                    .unwrap_or(printer.drawer_pin as u64);
-                if pin != 2 && pin != 5 {
-                    return Err(Failure::bad_params("PIN must be 2 or 5"));
-                }
-                // A drawer that opens minutes later, when nobody expects it, is worse than an error.
-                if request
-                    .param("OPTIONS")
-                    .and_then(|o| o.get("QUEUE"))
-                    .is_none()
-                {
-                    options.queue = false;
-                }
-                json!([{ "TYPE": "DRAWER", "PIN": pin }])
-            }
-            Command::Cut => {
-                let mode = request
-                    .str_param("MODE")?
-                    .unwrap_or("PARTIAL")
-                    .to_ascii_uppercase();
-                if !matches!(mode.as_str(), "FULL" | "PARTIAL") {
-                    return Err(Failure::bad_params("MODE must be FULL or PARTIAL"));
-                }
-                options.queue = false;
-                json!([{ "TYPE": "FEED", "LINES": 1 }, { "TYPE": "CUT", "MODE": mode }])
-            }
-            Command::TestPage => test_page::document(&printer),
-        };
-        let data = json!({ "ITEMS": items }).to_string().into_bytes();
-        self.submit(
-            request.uuid.clone(),
-            printer.name.clone(),
-            Format::Command,
-            data,
-            options,
-            None,
-            ctx,
-            ticket,
-        )
-        .await
     }
 }

@@ -3,17 +3,19 @@
 //! envelope POSTed to `/cgi-bin/epos/service.cgi`; the printer's `<response>` carries
 //! `success`, `code` and the ASB `status` bits. An empty `<epos-print/>` is the status probe.
 //!
-//! HTTP/1.1 is written by hand (one request per connection) to keep TLS and HTTP stacks out of
-//! the engine; https ePOS endpoints are not supported.
+//! HTTP goes through the engine's reqwest client (`transport::http`), so `epos+https://` printers
+//! work too; their self-signed certificates are accepted only with `?verify=off`.
 
 use super::{Delivery, StatusReport, TransportError};
 use crate::modules::print::escpos::status::{Paper, PrinterStatus};
 use crate::modules::print::printer::PrinterConfig;
 use crate::modules::print::program::{Align, CutMode, Hri, Op, Program, QrEcc, Symbology};
+use crate::modules::print::uri::PrinterAddress;
+use crate::transport::http::{self, ClientOptions};
 use base64::Engine as _;
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const NS: &str = "http://www.epson-pos.com/schemas/2011/03/epos-print";
 
@@ -21,17 +23,15 @@ const NS: &str = "http://www.epson-pos.com/schemas/2011/03/epos-print";
 ///
 /// Fails when the printer cannot be reached or answers something that is not ePOS.
 pub async fn print(
-    host: &str,
-    port: u16,
     program: &Program,
     printer: &PrinterConfig,
     wait: Duration,
 ) -> Result<Delivery, TransportError> {
-    let before = probe(host, port, wait, printer.drawer_open_high).await?;
+    let before = probe(printer, wait, printer.drawer_open_high).await?;
     if let Err(reason) = before.readiness() {
         return Ok(Delivery::NotReady(reason, Some(before)));
     }
-    let reply = post(host, port, &envelope(&body(program)), wait).await?;
+    let reply = post(printer, envelope(&body(program)), wait).await?;
     let (success, code, status) = parse_response(&reply)?;
     let st = status_from_asb(status, printer.drawer_open_high);
     if success {
@@ -52,23 +52,21 @@ pub async fn print(
 ///
 /// Fails when the printer cannot be reached.
 pub async fn status(
-    host: &str,
-    port: u16,
+    printer: &PrinterConfig,
     wait: Duration,
     drawer_high: bool,
 ) -> Result<StatusReport, TransportError> {
     Ok(StatusReport::Printer(
-        probe(host, port, wait, drawer_high).await?,
+        probe(printer, wait, drawer_high).await?,
     ))
 }
 
 async fn probe(
-    host: &str,
-    port: u16,
+    printer: &PrinterConfig,
     wait: Duration,
     drawer_high: bool,
 ) -> Result<PrinterStatus, TransportError> {
-    let reply = post(host, port, &envelope(""), wait).await?;
+    let reply = post(printer, envelope(""), wait).await?;
     let (_, _, status) = parse_response(&reply)?;
     Ok(status_from_asb(status, drawer_high))
 }
@@ -227,29 +225,90 @@ pub fn parse_response(xml: &str) -> Result<(bool, String, u64), TransportError> 
     Ok((success, code, status))
 }
 
-async fn post(host: &str, port: u16, body: &str, wait: Duration) -> Result<String, TransportError> {
-    let mut s = super::tcp::connect(host, port, wait).await?;
-    let timeout_ms = wait.as_millis().max(1000);
-    let request = format!(
-        "POST /cgi-bin/epos/service.cgi?devid=local_printer&timeout={timeout_ms} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/xml; charset=utf-8\r\nSOAPAction: \"\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let exchange = async {
-        s.write_all(request.as_bytes()).await?;
-        let mut reply = Vec::new();
-        s.read_to_end(&mut reply).await?;
-        Ok::<_, std::io::Error>(reply)
+/// The shared client: one that checks certificates, one for `verify=off` printers.
+fn client(verify: bool) -> Result<&'static reqwest::Client, TransportError> {
+    static CHECKED: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    static UNCHECKED: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    let (cell, accept_invalid) = if verify {
+        (&CHECKED, false)
+    } else {
+        (&UNCHECKED, true)
     };
-    let reply = tokio::time::timeout(wait + Duration::from_secs(2), exchange)
+    cell.get_or_init(|| {
+        let mut options = ClientOptions::new(Duration::from_secs(60));
+        options.accept_invalid_certs = accept_invalid;
+        http::client(&options)
+    })
+    .as_ref()
+    .map_err(|e| TransportError::Epos(e.clone()))
+}
+
+/// POSTs one SOAP document and returns the reply body.
+///
+/// Fails when the printer cannot be reached, takes longer than `wait` (plus the time the
+/// printer was told it may take), or answers something other than HTTP 200.
+async fn post(
+    printer: &PrinterConfig,
+    body: String,
+    wait: Duration,
+) -> Result<String, TransportError> {
+    let PrinterAddress::Epos {
+        host,
+        port,
+        https,
+        verify,
+    } = &printer.uri.address
+    else {
+        return Err(TransportError::Unsupported(format!(
+            "{} is not an ePOS printer",
+            printer.uri.raw
+        )));
+    };
+    let scheme = if *https { "https" } else { "http" };
+    let host_part = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.clone()
+    };
+    let timeout_ms = wait.as_millis().max(1000);
+    let url = format!(
+        "{scheme}://{host_part}:{port}/cgi-bin/epos/service.cgi?devid=local_printer&timeout={timeout_ms}"
+    );
+    let what = format!("{scheme}://{host_part}:{port}");
+    let request = client(*verify)?
+        .post(url)
+        .header("Content-Type", "text/xml; charset=utf-8")
+        .header("SOAPAction", "\"\"")
+        .timeout(wait + Duration::from_secs(2))
+        .body(body);
+    let reply = request
+        .send()
         .await
-        .map_err(|_| TransportError::Timeout(wait))??;
-    let text = String::from_utf8_lossy(&reply).into_owned();
-    let (head, content) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status_line = head.lines().next().unwrap_or("");
-    if !status_line.contains(" 200") {
-        return Err(TransportError::Epos(format!("HTTP {status_line}")));
+        .map_err(|e| http_error(&what, wait, e))?;
+    let status = reply.status();
+    if !status.is_success() {
+        return Err(TransportError::Epos(format!("HTTP {status}")));
     }
-    Ok(content.to_string())
+    reply.text().await.map_err(|e| http_error(&what, wait, e))
+}
+
+/// A reqwest error as the worker understands it: a timeout, or a printer it cannot reach.
+fn http_error(what: &str, wait: Duration, e: reqwest::Error) -> TransportError {
+    if e.is_timeout() {
+        return TransportError::Timeout(wait);
+    }
+    // The whole chain, so "certificate unknown" or "connection refused" reaches the log.
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    TransportError::Connect {
+        what: what.to_string(),
+        source: std::io::Error::other(message),
+    }
 }
 
 #[cfg(test)]

@@ -7,20 +7,20 @@
 
 pub mod epos;
 pub mod file;
-pub mod serial;
 pub mod spooler;
 #[cfg(windows)]
 mod spooler_windows;
 pub mod stream;
-pub mod tcp;
-pub mod usb;
 
 use super::escpos::status::{NotReady, PrinterStatus};
 use super::printer::PrinterConfig;
 use super::program::Program;
-use super::uri::Target;
+use super::uri::PrinterAddress;
+use crate::transport::{BoxedIo, Endpoint};
 use std::io;
+use std::time::Duration;
 use stream::StreamOutcome;
+use tokio::io::AsyncWriteExt;
 
 /// Why an attempt did not reach the printer.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +84,35 @@ pub enum StatusReport {
     Unknown,
 }
 
+/// Opens a two-way printer: TCP, serial or USB, through the engine's one opener.
+///
+/// Fails when it cannot be reached; an id USB cannot look up on this system is `Unsupported`.
+async fn open(
+    endpoint: &Endpoint,
+    printer: &PrinterConfig,
+    wait: Duration,
+) -> Result<BoxedIo, TransportError> {
+    endpoint
+        .open(&printer.serial, wait)
+        .await
+        .map_err(|source| match source.kind() {
+            io::ErrorKind::Unsupported => TransportError::Unsupported(source.to_string()),
+            _ => TransportError::Connect {
+                what: match endpoint {
+                    Endpoint::Serial(path) => format!("{path} ({})", printer.serial.describe()),
+                    other => other.describe(),
+                },
+                source,
+            },
+        })
+}
+
+/// Ends a job's stream so the printer sees its end (and a network printer's single connection
+/// slot is free for the next till at once), without waiting long.
+async fn finish(mut stream: BoxedIo) {
+    let _ = tokio::time::timeout(Duration::from_millis(500), stream.shutdown()).await;
+}
+
 /// One delivery attempt.
 ///
 /// Fails when the printer cannot be reached or the connection breaks mid-job.
@@ -91,39 +120,23 @@ pub async fn deliver(printer: &PrinterConfig, job: &Rendered) -> Result<Delivery
     let wait = printer.timeout;
     let check = printer.status;
     let high = printer.drawer_open_high;
-    match &printer.uri.target {
-        Target::Tcp { host, port } => {
-            let mut s = tcp::connect(host, *port, wait).await?;
+    match &printer.uri.address {
+        PrinterAddress::Stream(endpoint) => {
+            let mut s = open(endpoint, printer, wait).await?;
             let out =
                 stream::send_job(&mut s, &job.bytes, check, job.ignore_paper, wait, high).await?;
-            tcp::finish(s).await;
+            finish(s).await;
             Ok(out.into())
         }
-        Target::Serial { path } => {
-            let mut s = serial::open(path, &printer.serial).await?;
-            Ok(
-                stream::send_job(&mut s, &job.bytes, check, job.ignore_paper, wait, high)
-                    .await?
-                    .into(),
-            )
-        }
-        Target::UsbPath { .. } | Target::UsbId { .. } => {
-            let mut s = usb::open(&printer.uri.target).await?;
-            Ok(
-                stream::send_job(&mut s, &job.bytes, check, job.ignore_paper, wait, high)
-                    .await?
-                    .into(),
-            )
-        }
-        Target::File { path } => {
+        PrinterAddress::File { path } => {
             file::append(path, &job.bytes).await?;
             Ok(Delivery::Delivered {
                 confirmed: false,
                 status: None,
             })
         }
-        Target::Spooler { queue } => spooler::submit(queue, &job.bytes, wait).await,
-        Target::Epos { host, port } => epos::print(host, *port, &job.program, printer, wait).await,
+        PrinterAddress::Spooler { queue } => spooler::submit(queue, &job.bytes, wait).await,
+        PrinterAddress::Epos { .. } => epos::print(&job.program, printer, wait).await,
     }
 }
 
@@ -133,27 +146,15 @@ pub async fn deliver(printer: &PrinterConfig, job: &Rendered) -> Result<Delivery
 pub async fn query(printer: &PrinterConfig) -> Result<StatusReport, TransportError> {
     let wait = printer.timeout;
     let high = printer.drawer_open_high;
-    let from = |s: Option<PrinterStatus>| {
-        s.map(StatusReport::Printer)
-            .unwrap_or(StatusReport::Unknown)
-    };
-    match &printer.uri.target {
-        Target::Tcp { host, port } => {
-            let mut s = tcp::connect(host, *port, wait).await?;
-            let st = stream::query_status(&mut s, wait, high).await?;
-            tcp::finish(s).await;
-            Ok(from(st))
+    match &printer.uri.address {
+        PrinterAddress::Stream(endpoint) => {
+            let mut s = open(endpoint, printer, wait).await?;
+            let status = stream::query_status(&mut s, wait, high).await?;
+            finish(s).await;
+            Ok(status.map_or(StatusReport::Unknown, StatusReport::Printer))
         }
-        Target::Serial { path } => {
-            let mut s = serial::open(path, &printer.serial).await?;
-            Ok(from(stream::query_status(&mut s, wait, high).await?))
-        }
-        Target::UsbPath { .. } | Target::UsbId { .. } => {
-            let mut s = usb::open(&printer.uri.target).await?;
-            Ok(from(stream::query_status(&mut s, wait, high).await?))
-        }
-        Target::File { path } => file::check(path).await.map(|_| StatusReport::Unknown),
-        Target::Spooler { queue } => spooler::status(queue, wait).await,
-        Target::Epos { host, port } => epos::status(host, *port, wait, high).await,
+        PrinterAddress::File { path } => file::check(path).await.map(|_| StatusReport::Unknown),
+        PrinterAddress::Spooler { queue } => spooler::status(queue, wait).await,
+        PrinterAddress::Epos { .. } => epos::status(printer, wait, high).await,
     }
 }

@@ -12,7 +12,7 @@ pub fn document(p: &PrinterConfig) -> Value {
         { "TYPE": "TEXT", "TEXT": "Test page", "ALIGN": "CENTER" },
         { "TYPE": "SEPARATOR" },
         { "TYPE": "COLUMNS", "COLUMNS": [{ "TEXT": "Printer" }, { "TEXT": p.name, "ALIGN": "RIGHT" }] },
-        { "TYPE": "COLUMNS", "COLUMNS": [{ "TEXT": "Connection" }, { "TEXT": p.uri.target.kind(), "ALIGN": "RIGHT" }] },
+        { "TYPE": "COLUMNS", "COLUMNS": [{ "TEXT": "Connection" }, { "TEXT": p.uri.address.kind(), "ALIGN": "RIGHT" }] },
         { "TYPE": "COLUMNS", "COLUMNS": [{ "TEXT": "Width" }, { "TEXT": format!("{} dots", p.width), "ALIGN": "RIGHT" }] },
         { "TYPE": "COLUMNS", "COLUMNS": [{ "TEXT": "Code page" }, { "TEXT": p.codepage.name(), "ALIGN": "RIGHT" }] },
         { "TYPE": "SEPARATOR" },

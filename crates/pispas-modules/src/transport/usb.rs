@@ -5,33 +5,45 @@
 //! On Windows and macOS a USB receipt printer is reached through its spooler queue
 //! (`spooler://<queue>`): raw USB without a driver needs libusb, which we do not ship.
 
-use super::TransportError;
-use crate::modules::print::uri::Target;
+use std::io;
 use tokio::fs::File;
 
-/// Opens the USB printer.
-///
-/// Fails when no such device is attached, or (outside Linux) for vendor:product ids.
-pub async fn open(target: &Target) -> Result<File, TransportError> {
-    let path = match target {
-        Target::UsbPath { path } => path.clone(),
-        Target::UsbId { vid, pid } => find_node(*vid, *pid)?,
-        other => {
-            return Err(TransportError::Unsupported(format!(
-                "{other:?} is not a USB printer"
-            )))
+/// A USB device, by node or by ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UsbDevice {
+    /// A device node (`/dev/usb/lp0`).
+    Path(String),
+    /// Vendor and product id, looked up through the OS.
+    Id { vid: u16, pid: u16 },
+}
+
+impl UsbDevice {
+    pub fn describe(&self) -> String {
+        match self {
+            UsbDevice::Path(p) => format!("usb://{p}"),
+            UsbDevice::Id { vid, pid } => format!("usb://{vid:04x}:{pid:04x}"),
         }
+    }
+}
+
+/// Opens the USB device for reading and writing.
+///
+/// Fails with `NotFound` when no such device is attached, and `Unsupported` for
+/// vendor:product ids outside Linux.
+pub async fn open(device: &UsbDevice) -> io::Result<File> {
+    let path = match device {
+        UsbDevice::Path(path) => path.clone(),
+        UsbDevice::Id { vid, pid } => find_node(*vid, *pid)?,
     };
     tokio::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open(&path)
         .await
-        .map_err(|source| TransportError::Connect { what: path, source })
 }
 
 #[cfg(target_os = "linux")]
-fn find_node(vid: u16, pid: u16) -> Result<String, TransportError> {
+fn find_node(vid: u16, pid: u16) -> io::Result<String> {
     let class = std::path::Path::new("/sys/class/usbmisc");
     let entries = std::fs::read_dir(class).map_err(|_| not_found(vid, pid))?;
     for entry in entries.flatten() {
@@ -54,19 +66,17 @@ fn find_node(vid: u16, pid: u16) -> Result<String, TransportError> {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn find_node(vid: u16, pid: u16) -> Result<String, TransportError> {
-    Err(TransportError::Unsupported(format!(
-        "usb://{vid:04x}:{pid:04x}: on this system use the printer's spooler queue (spooler://<name>) instead"
-    )))
+fn find_node(vid: u16, pid: u16) -> io::Result<String> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("usb://{vid:04x}:{pid:04x}: on this system use the printer's spooler queue (spooler://<name>) instead"),
+    ))
 }
 
 #[cfg(target_os = "linux")]
-fn not_found(vid: u16, pid: u16) -> TransportError {
-    TransportError::Connect {
-        what: format!("usb://{vid:04x}:{pid:04x}"),
-        source: std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            "no such USB printer attached (is it on, and is the usblp driver loaded?)",
-        ),
-    }
+fn not_found(vid: u16, pid: u16) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("no USB printer {vid:04x}:{pid:04x} attached (is it on, and is the usblp driver loaded?)"),
+    )
 }
