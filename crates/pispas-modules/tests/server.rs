@@ -24,6 +24,33 @@ async fn plain_and_tls_clients_are_served_on_the_same_port() {
 }
 
 #[tokio::test]
+async fn a_browser_opening_the_port_gets_the_landing_page_over_tls_and_plain() {
+    let server = start_engine("landing", &[]).await;
+    let over_tls = pispas_testkit::http_get(server.addr(), "/", Some(server.engine.cert_der()))
+        .await
+        .unwrap();
+    assert!(over_tls.starts_with("HTTP/1.1 200"), "{over_tls}");
+    assert!(
+        over_tls.contains("The Pispas service is running"),
+        "{over_tls}"
+    );
+    assert!(over_tls.contains(env!("CARGO_PKG_VERSION")));
+    assert!(over_tls.contains("trusts the service's certificate"));
+    let plain = pispas_testkit::http_get(server.addr(), "/", None)
+        .await
+        .unwrap();
+    assert!(plain.starts_with("HTTP/1.1 200"), "{plain}");
+    assert!(
+        !plain.to_ascii_lowercase().contains("token"),
+        "no admin data on it"
+    );
+    // The same port still takes WebSockets afterwards.
+    let mut c = Client::plain(server.addr()).await.unwrap();
+    let r = c.call("BASE", "PING", json!({})).await.unwrap();
+    assert_eq!(r["MESSAGE_DATA"], "PONG");
+}
+
+#[tokio::test]
 async fn ping_answers_pong_and_action_case_and_underscores_do_not_matter() {
     let server = start_engine("ping", &[]).await;
     let mut c = Client::plain(server.addr()).await.unwrap();

@@ -235,6 +235,33 @@ impl Client {
     }
 }
 
+/// A plain HTTP/1.1 GET of `path` on the engine's port (TLS when `tls_cert` is given, trusting
+/// exactly it); returns the whole response (status line, headers, body) as text.
+///
+/// Fails when the connection or the TLS handshake fails.
+pub async fn http_get(
+    addr: SocketAddr,
+    path: &str,
+    tls_cert: Option<&[u8]>,
+) -> anyhow::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let tcp = TcpStream::connect(addr).await?;
+    let mut io: Box<dyn Io> = match tls_cert {
+        Some(der) => Box::new(tls_connect(tcp, der).await?),
+        None => Box::new(tcp),
+    };
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
+        addr.port()
+    );
+    io.write_all(request.as_bytes()).await?;
+    let mut reply = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), io.read_to_end(&mut reply))
+        .await
+        .map_err(|_| anyhow!("no complete reply within 10 s"))??;
+    Ok(String::from_utf8_lossy(&reply).into_owned())
+}
+
 async fn tls_connect(
     tcp: TcpStream,
     der: &[u8],

@@ -7,5 +7,5 @@
 pub mod client;
 pub mod launch;
 
-pub use client::{connect_raw, request_text, Client, Connect, RawSocket};
+pub use client::{connect_raw, http_get, request_text, Client, Connect, RawSocket};
 pub use launch::{free_port, start_engine, test_dir, BinaryServer, TestEngine};

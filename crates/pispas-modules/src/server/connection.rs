@@ -1,10 +1,13 @@
-//! One client connection: sniff TLS or plain, handshake (admission by Origin and token), then
-//! serve requests concurrently and forward the events this connection asked for.
+//! One client connection: sniff TLS or plain, speak HTTP (hyper) until the WebSocket upgrade
+//! (admission by Origin and token; a plain GET gets the landing page), then serve requests
+//! concurrently and forward the events this connection asked for.
 //!
 //! Requests on one socket run side by side (a slow print does not hold up a PING); replies go out
 //! as they complete, in any order. When a bad message arrives the connection answers FAILURE and
 //! stays open. This file does not know any TARGET.
 
+use super::http::{self, Body};
+use super::landing;
 use super::security::{token_from, Admission};
 use super::Shared;
 use crate::commandlog::Client;
@@ -13,22 +16,23 @@ use crate::protocol::{encode_event, encode_reply, parse_request, ErrorCode, Fail
 use crate::router::{Outcome, RequestContext, Subscriptions};
 use futures_util::stream::FuturesUnordered;
 use futures_util::{SinkExt, StreamExt};
+use hyper::body::Incoming;
+use hyper::header::HeaderValue;
+use hyper::{Request as HttpRequest, Response as HttpResponse, StatusCode};
+use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::timeout_at;
-use tokio_tungstenite::tungstenite::handshake::server::{
-    ErrorResponse, Request as HttpRequest, Response,
-};
-use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 /// First byte of a TLS record carrying a handshake (the ClientHello).
@@ -72,6 +76,16 @@ pub(super) async fn serve(stream: TcpStream, peer: SocketAddr, id: u64, shared: 
     }
 }
 
+/// What the HTTP phase hands to the WebSocket phase: the admitted client and its upgrade.
+struct Upgrade {
+    admission: Admission,
+    origin: Option<String>,
+    on_upgrade: hyper::upgrade::OnUpgrade,
+}
+
+/// Serves HTTP on the socket until a request upgrades it to an admitted WebSocket (then serves
+/// that), or the client goes away. A plain GET of `/` gets the landing page; everything before
+/// the upgrade must happen by `deadline`.
 async fn handshake<S>(
     stream: S,
     peer: SocketAddr,
@@ -80,52 +94,48 @@ async fn handshake<S>(
     deadline: tokio::time::Instant,
     shared: Arc<Shared>,
 ) where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let mut admitted: Option<(Admission, Option<String>)> = None;
-    let policy = &shared.policy;
-    // The error type is fixed by tungstenite's Callback trait; it cannot be boxed.
-    #[allow(clippy::result_large_err)]
-    let callback = |req: &HttpRequest, resp: Response| -> Result<Response, ErrorResponse> {
-        let header = |name: &str| {
-            req.headers()
-                .get(name)
-                .map(|v| v.to_str().unwrap_or("<not text>"))
-        };
-        let origin = header("origin");
-        let token = token_from(header("authorization"), req.uri().query());
-        match policy.admit(origin, peer, token.as_deref()) {
-            Ok(admission) => {
-                admitted = Some((admission, origin.map(str::to_string)));
-                Ok(resp)
-            }
-            Err(refusal) => {
-                tracing::warn!(%peer, origin = origin.unwrap_or("-"), "connection refused: {}", refusal.reason());
-                let mut denied = ErrorResponse::new(Some(refusal.reason()));
-                *denied.status_mut() =
-                    StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::FORBIDDEN);
-                Err(denied)
-            }
+    let slot: Arc<Mutex<Option<Upgrade>>> = Arc::default();
+    let handler = {
+        let slot = slot.clone();
+        let shared = shared.clone();
+        move |req: HttpRequest<Incoming>| {
+            let response = answer(req, peer, tls, &shared, &slot);
+            std::future::ready(response)
         }
+    };
+    let served = tokio::select! {
+        _ = shared.shutdown.cancelled() => return,
+        r = timeout_at(deadline, http::serve(stream, true, handler)) => r,
+    };
+    match served {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            return tracing::debug!(%peer, error = %e, "HTTP on the WebSocket port failed")
+        }
+        Err(_) => return tracing::debug!(%peer, "WebSocket handshake timed out"),
+    }
+    let Some(upgrade) = slot.lock().ok().and_then(|mut s| s.take()) else {
+        return;
+    };
+    let upgraded = match timeout_at(deadline, upgrade.on_upgrade).await {
+        Ok(Ok(u)) => u,
+        Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "WebSocket upgrade failed"),
+        Err(_) => return tracing::debug!(%peer, "WebSocket upgrade timed out"),
     };
     let max = shared.config.max_frame_bytes;
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
         .max_message_size(Some(max))
         .max_frame_size(Some(max));
-    let ws = match timeout_at(
-        deadline,
-        tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(config)),
+    let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(
+        TokioIo::new(upgraded),
+        Role::Server,
+        Some(config),
     )
-    .await
-    {
-        Ok(Ok(ws)) => ws,
-        Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "WebSocket handshake failed"),
-        Err(_) => return tracing::debug!(%peer, "WebSocket handshake timed out"),
-    };
-    let Some((admission, origin)) = admitted else {
-        return;
-    };
+    .await;
+    let (admission, origin) = (upgrade.admission, upgrade.origin);
     let stats = &shared.status;
     stats.connection_opened();
     tracing::debug!(%peer, id, tls, origin = origin.as_deref().unwrap_or("-"), "client connected");
@@ -147,6 +157,82 @@ async fn handshake<S>(
     shared.command_log.unwatch(id);
     stats.connection_closed();
     tracing::debug!(%peer, id, "client disconnected");
+}
+
+/// The response to one HTTP request on the WebSocket port: a WebSocket upgrade when the client
+/// is admitted (its upgrade is left in `slot`), the landing page, or a refusal.
+fn answer(
+    mut req: HttpRequest<Incoming>,
+    peer: SocketAddr,
+    tls: bool,
+    shared: &Shared,
+    slot: &Mutex<Option<Upgrade>>,
+) -> HttpResponse<Body> {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap_or("<not text>"))
+    };
+    let wants_websocket = header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
+    if !wants_websocket {
+        return landing::page(&req, tls);
+    }
+    let origin = header("origin").map(str::to_string);
+    let token = token_from(header("authorization"), req.uri().query());
+    let admission = match shared
+        .policy
+        .admit(origin.as_deref(), peer, token.as_deref())
+    {
+        Ok(a) => a,
+        Err(refusal) => {
+            tracing::warn!(%peer, origin = origin.as_deref().unwrap_or("-"), "connection refused: {}", refusal.reason());
+            let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::FORBIDDEN);
+            return http::text(status, refusal.reason());
+        }
+    };
+    let key = header("sec-websocket-key").map(str::to_string);
+    let version_ok = header("sec-websocket-version") == Some("13");
+    let connection_upgrade = header("connection").is_some_and(|c| {
+        c.split(',')
+            .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+    });
+    let (Some(key), true, true, true) = (
+        key,
+        version_ok,
+        connection_upgrade,
+        req.method() == hyper::Method::GET,
+    ) else {
+        let mut r = http::text(
+            StatusCode::BAD_REQUEST,
+            "a WebSocket handshake needs GET, Connection: Upgrade, Sec-WebSocket-Key and Sec-WebSocket-Version: 13",
+        );
+        r.headers_mut()
+            .insert("sec-websocket-version", HeaderValue::from_static("13"));
+        return r;
+    };
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    if let Ok(mut s) = slot.lock() {
+        *s = Some(Upgrade {
+            admission,
+            origin,
+            on_upgrade,
+        });
+    }
+    let mut r = HttpResponse::new(Body::default());
+    *r.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let h = r.headers_mut();
+    h.insert(
+        hyper::header::UPGRADE,
+        HeaderValue::from_static("websocket"),
+    );
+    h.insert(
+        hyper::header::CONNECTION,
+        HeaderValue::from_static("Upgrade"),
+    );
+    if let Ok(accept) = HeaderValue::from_str(&derive_accept_key(key.as_bytes())) {
+        h.insert("sec-websocket-accept", accept);
+    }
+    r
 }
 
 async fn serve_messages<S>(

@@ -1,11 +1,14 @@
 //! The listener: one port for TLS and plain WebSocket, a cap on connections, accept errors backed
 //! off, and graceful shutdown through one cancellation token and one task tracker.
 //!
-//! Each accepted socket gets its own task, which sniffs the first byte, does the TLS and WebSocket
-//! handshakes under a timeout and then serves requests (`connection.rs`), so a slow client never
+//! Each accepted socket gets its own task, which sniffs the first byte, does the TLS handshake
+//! and the HTTP exchange up to the WebSocket upgrade under a timeout (hyper, `http.rs`; a plain
+//! GET gets `landing.rs`) and then serves requests (`connection.rs`), so a slow client never
 //! stalls accept. This file does not parse messages.
 
 mod connection;
+pub mod http;
+mod landing;
 pub mod security;
 pub mod tls;
 pub mod tokens;

@@ -5,6 +5,7 @@
 //! (`Authorization: Bearer <t>` or `?token=<t>` in the URL, since browsers cannot set headers on a
 //! WebSocket). The Host header is deliberately ignored (DNS rebinding makes it meaningless).
 
+use crate::transport::uri::percent_decode;
 use std::net::SocketAddr;
 
 /// One entry of `ALLOWED_ORIGINS`.
@@ -209,32 +210,6 @@ pub fn token_from(authorization: Option<&str>, query: Option<&str>) -> Option<St
         .split('&')
         .find_map(|pair| pair.strip_prefix("token="))
         .map(percent_decode)
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(v)) => {
-                out.push(v);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

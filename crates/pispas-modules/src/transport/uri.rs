@@ -105,7 +105,9 @@ impl fmt::Display for DeviceUri {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// Decodes `%XX` escapes (RFC 3986). `+` stays `+`: tokens and device names may contain it,
+/// and JavaScript's `encodeURIComponent` writes a space as `%20`. The one decoder of the engine.
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
