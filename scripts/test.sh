@@ -16,6 +16,9 @@ done
 phase "format"
 cargo fmt --all -- --check
 
+phase "layers"
+python3 scripts/check-layers.py
+
 phase "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

@@ -12,7 +12,7 @@ fn main() {
     let mut files = Vec::new();
     collect(&ui, &ui, &mut files);
     files.sort();
-    let mut out = String::from("/// Every file under ui/, by path relative to it.\npub static FILES: &[(&str, &[u8])] = &[\n");
+    let mut out = String::from("/// Every file under ui/, by path relative to it.\npub(crate) static FILES: &[(&str, &[u8])] = &[\n");
     for (rel, abs) in &files {
         println!("cargo:rerun-if-changed={}", abs.display());
         out.push_str(&format!(

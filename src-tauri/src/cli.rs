@@ -5,7 +5,7 @@
 use crate::windows::Page;
 use std::path::PathBuf;
 
-pub const USAGE: &str =
+pub(crate) const USAGE: &str =
     "usage: pispas [--hidden] [--open status|config|log] [--quit] [--config PATH] [--data-dir DIR]
 
   --hidden         start in the tray without opening the status window (start at login uses this)
@@ -18,7 +18,7 @@ pub const USAGE: &str =
 
 /// What the command line asks for.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct Args {
+pub(crate) struct Args {
     pub hidden: bool,
     pub open: Option<Page>,
     pub quit: bool,
@@ -31,7 +31,7 @@ pub struct Args {
 
 /// Parses arguments (without the program name). Unknown arguments are an error so a typo is not
 /// silently ignored; the error names the argument.
-pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
+pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     let mut out = Args::default();
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {

@@ -12,7 +12,7 @@ use tauri_plugin_autostart::ManagerExt;
 
 /// Where the engine is and the admin token, or why it is not running.
 #[tauri::command]
-pub fn endpoint(shell: State<'_, Shell>) -> Value {
+pub(crate) fn endpoint(shell: State<'_, Shell>) -> Value {
     match &*shell.state.borrow() {
         HostState::Running(h) => json!({
             "STATE": "RUNNING",
@@ -32,19 +32,19 @@ pub fn endpoint(shell: State<'_, Shell>) -> Value {
 
 /// Whether the app starts at login.
 #[tauri::command]
-pub fn autostart_enabled(app: AppHandle) -> Result<bool, String> {
+pub(crate) fn autostart_enabled(app: AppHandle) -> Result<bool, String> {
     app.autolaunch().is_enabled().map_err(|e| e.to_string())
 }
 
 /// Turns start at login on or off; returns the new state.
 #[tauri::command]
-pub fn set_autostart(app: AppHandle, enabled: bool) -> Result<bool, String> {
+pub(crate) fn set_autostart(app: AppHandle, enabled: bool) -> Result<bool, String> {
     crate::set_autostart(&app, enabled)
 }
 
 /// Opens (or focuses) another window: `status`, `config` or `log`.
 #[tauri::command]
-pub async fn open_page(app: AppHandle, page: String) -> Result<(), String> {
+pub(crate) async fn open_page(app: AppHandle, page: String) -> Result<(), String> {
     let page = Page::from_name(&page).ok_or_else(|| format!("no page {page:?}"))?;
     windows::open(&app, page);
     Ok(())
@@ -52,14 +52,14 @@ pub async fn open_page(app: AppHandle, page: String) -> Result<(), String> {
 
 /// Restarts the engine in place (the status page's "Retry" when the port was taken).
 #[tauri::command]
-pub fn restart_service(app: AppHandle) {
+pub(crate) fn restart_service(app: AppHandle) {
     crate::restart_service(&app);
 }
 
 /// Writes an export to the Downloads folder (a webview has no download manager); returns the
 /// path. Only plain file names are accepted.
 #[tauri::command]
-pub fn save_export(app: AppHandle, name: String, text: String) -> Result<String, String> {
+pub(crate) fn save_export(app: AppHandle, name: String, text: String) -> Result<String, String> {
     let safe = !name.is_empty()
         && name
             .chars()

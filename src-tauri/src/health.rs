@@ -9,7 +9,7 @@ use pispas_modules::HostState;
 
 /// The tray icon's colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
+pub(crate) enum Level {
     Ok,
     Starting,
     Attention,
@@ -18,7 +18,7 @@ pub enum Level {
 
 /// The tray's summary.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub level: Level,
     /// The status line at the top of the tray menu.
     pub line: String,
@@ -27,7 +27,7 @@ pub struct Summary {
 }
 
 /// The tray's level for an engine severity.
-pub fn level(severity: Severity) -> Level {
+pub(crate) fn level(severity: Severity) -> Level {
     match severity {
         Severity::Ok => Level::Ok,
         Severity::Attention => Level::Attention,
@@ -37,7 +37,11 @@ pub fn level(severity: Severity) -> Level {
 
 /// Works out the summary from the host state; `modules` and `devices` are the engine's
 /// directory and recorded device states when it runs.
-pub fn summarize(state: &HostState, modules: &[ModuleInfo], devices: &[RecordedDevice]) -> Summary {
+pub(crate) fn summarize(
+    state: &HostState,
+    modules: &[ModuleInfo],
+    devices: &[RecordedDevice],
+) -> Summary {
     let (addr, clients) = match state {
         HostState::Starting => {
             return Summary {

@@ -13,11 +13,11 @@ use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, Tray
 use tauri::{AppHandle, Wry};
 use tauri_plugin_autostart::ManagerExt;
 
-pub const TRAY_ID: &str = "pispas";
+pub(crate) const TRAY_ID: &str = "pispas";
 const ICON: &[u8] = include_bytes!("../../icons/32x32.png");
 
 /// The menu items the app updates later.
-pub struct TrayItems {
+pub(crate) struct TrayItems {
     pub tray: TrayIcon,
     pub status_line: MenuItem<Wry>,
     pub autostart: CheckMenuItem<Wry>,
@@ -26,7 +26,7 @@ pub struct TrayItems {
 /// Builds the tray icon and its menu.
 ///
 /// Fails when the platform has no tray support at all (the app then runs without one).
-pub fn create(app: &AppHandle) -> tauri::Result<TrayItems> {
+pub(crate) fn create(app: &AppHandle) -> tauri::Result<TrayItems> {
     let status_line = MenuItem::with_id(app, "state", "Pispas: starting…", false, None::<&str>)?;
     let autostart_on = app.autolaunch().is_enabled().unwrap_or(false);
     let autostart = CheckMenuItem::with_id(
@@ -85,14 +85,14 @@ pub fn create(app: &AppHandle) -> tauri::Result<TrayItems> {
 }
 
 /// Shows a new summary.
-pub fn show(items: &TrayItems, summary: &Summary) {
+pub(crate) fn show(items: &TrayItems, summary: &Summary) {
     let _ = items.tray.set_icon(Some(icon(summary.level)));
     let _ = items.tray.set_tooltip(Some(&summary.tooltip));
     let _ = items.status_line.set_text(&summary.line);
 }
 
 /// The app icon with a status dot in the lower right corner.
-pub fn icon(level: Level) -> Image<'static> {
+pub(crate) fn icon(level: Level) -> Image<'static> {
     let base = match Image::from_bytes(ICON) {
         Ok(i) => i,
         Err(_) => return Image::new_owned(vec![0; 4 * 16 * 16], 16, 16),

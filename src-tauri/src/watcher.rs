@@ -15,7 +15,7 @@ use tauri_plugin_notification::NotificationExt;
 /// How often module health is re-read.
 const HEALTH_POLL: Duration = Duration::from_secs(3);
 
-pub fn notify(app: &AppHandle, title: &str, body: &str) {
+pub(crate) fn notify(app: &AppHandle, title: &str, body: &str) {
     if let Err(e) = app.notification().builder().title(title).body(body).show() {
         tracing::debug!(error = %e, "notification not shown");
     }
@@ -23,7 +23,7 @@ pub fn notify(app: &AppHandle, title: &str, body: &str) {
 
 /// Keeps the tray in step with the engine: host state changes, DEVICE_STATE events (with a
 /// notification when a device fails) and a slow poll of module health.
-pub async fn watch_health(app: AppHandle, items: Option<tray::TrayItems>) {
+pub(crate) async fn watch_health(app: AppHandle, items: Option<tray::TrayItems>) {
     let mut state = app.state::<Shell>().state.clone();
     if let Some(items) = &items {
         app.manage(AutostartItem(items.autostart.clone()));

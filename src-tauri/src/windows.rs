@@ -8,7 +8,7 @@ use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
 
 /// One of the app's windows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Page {
+pub(crate) enum Page {
     Status,
     Config,
     Log,
@@ -16,7 +16,7 @@ pub enum Page {
 
 impl Page {
     /// Window label (also named in src-tauri/capabilities/default.json).
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Page::Status => "status",
             Page::Config => "config",
@@ -48,7 +48,7 @@ impl Page {
         }
     }
 
-    pub fn from_name(name: &str) -> Option<Page> {
+    pub(crate) fn from_name(name: &str) -> Option<Page> {
         match name.to_ascii_lowercase().as_str() {
             "status" => Some(Page::Status),
             "config" | "configurator" => Some(Page::Config),
@@ -59,7 +59,7 @@ impl Page {
 }
 
 /// Destroys every window; the app lives on in the tray with no webview.
-pub fn close_all(app: &AppHandle) {
+pub(crate) fn close_all(app: &AppHandle) {
     for page in [Page::Status, Page::Config, Page::Log] {
         if let Some(w) = app.get_webview_window(page.label()) {
             let _ = w.destroy();
@@ -68,7 +68,7 @@ pub fn close_all(app: &AppHandle) {
 }
 
 /// Shows `page`: focuses it when open, creates it otherwise.
-pub fn open(app: &AppHandle, page: Page) {
+pub(crate) fn open(app: &AppHandle, page: Page) {
     if let Some(w) = app.get_webview_window(page.label()) {
         let _ = w.unminimize();
         let _ = w.show();

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
-pub fn serve_from_args(args: &[String]) -> anyhow::Result<()> {
+pub(crate) fn serve_from_args(args: &[String]) -> anyhow::Result<()> {
     let get = |flag: &str| {
         args.iter()
             .position(|a| a == flag)

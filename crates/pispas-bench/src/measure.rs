@@ -19,7 +19,7 @@ struct Sizes {
     startups: usize,
 }
 
-pub fn engine_report(quick: bool) -> anyhow::Result<String> {
+pub(crate) fn engine_report(quick: bool) -> anyhow::Result<String> {
     let sizes = if quick {
         Sizes {
             latency: 2_000,
@@ -40,9 +40,7 @@ pub fn engine_report(quick: bool) -> anyhow::Result<String> {
         .enable_all()
         .build()?;
     let mut out = String::new();
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     writeln!(
         out,
         "Measured {} on {cpus} CPUs; client on one thread, each server in its own process.\n",
@@ -205,7 +203,7 @@ fn row(
 }
 
 fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
+    v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
@@ -232,7 +230,7 @@ async fn latency(addr: SocketAddr, opts: Connect<'_>, n: usize) -> anyhow::Resul
         roundtrip(&mut ws).await?;
         samples.push(t.elapsed().as_secs_f64() * 1e6);
     }
-    samples.sort_by(|a, b| a.total_cmp(b));
+    samples.sort_by(f64::total_cmp);
     Ok((samples[n / 2], samples[n * 99 / 100]))
 }
 

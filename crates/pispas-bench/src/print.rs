@@ -17,9 +17,9 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 
-const WAIT: Duration = Duration::from_secs(60);
+const WAIT: Duration = Duration::from_mins(1);
 
-pub fn report(quick: bool) -> anyhow::Result<String> {
+pub(crate) fn report(quick: bool) -> anyhow::Result<String> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -69,12 +69,12 @@ pub fn report(quick: bool) -> anyhow::Result<String> {
 }
 
 fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
+    v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
 fn p90(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
+    v.sort_by(f64::total_cmp);
     v[(v.len() * 9 / 10).min(v.len() - 1)]
 }
 
@@ -320,7 +320,7 @@ async fn pdf_one_page(n: usize) -> anyhow::Result<(f64, f64)> {
     )
     .await;
     let mut c = Client::plain(server.addr()).await?;
-    let pdf = b64(&one_page_pdf());
+    let pdf = b64(&pispas_testkit::pdf::receipt_page());
     let (mut total, mut render) = (Vec::new(), Vec::new());
     for i in 0..n + 3 {
         sim.clear();
@@ -343,47 +343,6 @@ async fn pdf_one_page(n: usize) -> anyhow::Result<(f64, f64)> {
     }
     server.engine.shutdown().await;
     Ok((median(&mut total), median(&mut render)))
-}
-
-/// A receipt-sized page (72 mm × 100 mm) with boxes and text in a standard font.
-fn one_page_pdf() -> Vec<u8> {
-    let mut content = String::from("BT /F1 9 Tf 10 260 Td (BAR PEPE - Ticket 123) Tj ET\n");
-    for i in 0..15 {
-        let y = 240 - i * 12;
-        let _ = writeln!(
-            content,
-            "BT /F1 8 Tf 10 {y} Td (1 x Cafe con leche ........ {i},50 EUR) Tj ET"
-        );
-    }
-    content.push_str("0 0 0 rg 10 20 60 60 re f 80 20 40 20 re f\n");
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 204 283] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
-        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
-    ];
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
 }
 
 /// Median µs to build and encode a RECEIPT document, without and with a logo image.

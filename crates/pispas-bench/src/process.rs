@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A server child process, killed on drop.
-pub struct Server {
+pub(crate) struct Server {
     pub child: Child,
     pub plain: SocketAddr,
     pub tls: SocketAddr,
@@ -23,6 +23,12 @@ impl Drop for Server {
 }
 
 fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+    // A build of another commit, to compare against in the same run (scripts/bench-versus.sh).
+    if name == "pispas-modules" {
+        if let Some(path) = std::env::var_os("PISPAS_BENCH_ENGINE") {
+            return Ok(PathBuf::from(path));
+        }
+    }
     let exe = std::env::current_exe()?;
     let path = exe.with_file_name(name);
     anyhow::ensure!(
@@ -54,16 +60,16 @@ fn wait_listening(
 }
 
 /// Starts the release engine with a fresh (or given) data folder; TLS and plain share its port.
-pub fn engine(dir: &Path) -> anyhow::Result<Server> {
+pub(crate) fn engine(dir: &Path) -> anyhow::Result<Server> {
     engine_with_env(dir, &[("MODULES", "base".to_string())])
 }
 
 /// User + system CPU time of a process in clock ticks (1/100 s), from /proc.
 #[cfg(unix)]
-pub fn cpu_ticks(pid: u32) -> u64 {
+pub(crate) fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let get = |i: usize| {
         fields
@@ -75,7 +81,7 @@ pub fn cpu_ticks(pid: u32) -> u64 {
 }
 
 /// Starts the release engine with extra environment.
-pub fn engine_with_env(dir: &Path, env: &[(&str, String)]) -> anyhow::Result<Server> {
+pub(crate) fn engine_with_env(dir: &Path, env: &[(&str, String)]) -> anyhow::Result<Server> {
     let port = pispas_testkit::free_port();
     let started = Instant::now();
     let mut child = Command::new(sibling("pispas-modules")?)
@@ -103,7 +109,7 @@ pub fn engine_with_env(dir: &Path, env: &[(&str, String)]) -> anyhow::Result<Ser
 }
 
 /// Starts the echo baseline.
-pub fn echo(dir: &Path) -> anyhow::Result<Server> {
+pub(crate) fn echo(dir: &Path) -> anyhow::Result<Server> {
     let (plain, tls) = (pispas_testkit::free_port(), pispas_testkit::free_port());
     let started = Instant::now();
     let mut child = Command::new(std::env::current_exe()?)
@@ -134,12 +140,11 @@ pub fn echo(dir: &Path) -> anyhow::Result<Server> {
 }
 
 /// Resident memory of a process in MiB (VmRSS), or NaN where /proc is missing.
-pub fn rss_mib(pid: u32) -> f64 {
+pub(crate) fn rss_mib(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
+        .map_or(f64::NAN, |kb| kb / 1024.0)
 }

@@ -21,10 +21,11 @@ use crate::event::Event;
 use crate::instance::{self, lock};
 use crate::machine::{clamp_i32, Machine, Reply};
 
-pub type CgStatusCb = unsafe extern "C" fn(total_inserted: c_int, status: c_int, mode: c_int);
-pub type CgErrorCb =
+pub(crate) type CgStatusCb =
+    unsafe extern "C" fn(total_inserted: c_int, status: c_int, mode: c_int);
+pub(crate) type CgErrorCb =
     unsafe extern "C" fn(code: c_int, text: *const c_char, ext_info: *const c_char);
-pub type CgLevelWarningCb = unsafe extern "C" fn(
+pub(crate) type CgLevelWarningCb = unsafe extern "C" fn(
     kind: c_int,
     denomination: c_int,
     count: c_int,
@@ -33,7 +34,7 @@ pub type CgLevelWarningCb = unsafe extern "C" fn(
     msg: *const c_char,
     ext: *const c_char,
 );
-pub type CgCashSessionCb =
+pub(crate) type CgCashSessionCb =
     unsafe extern "C" fn(info_type: c_int, amount: c_int, ext: *const c_char);
 
 #[derive(Clone, Copy)]
@@ -53,7 +54,7 @@ static CALLBACKS: Mutex<Callbacks> = Mutex::new(Callbacks {
 });
 
 /// Called on the event thread with no lock held: copies the registration, then calls.
-pub fn deliver(event: &Event) {
+pub(crate) fn deliver(event: &Event) {
     let cbs = *lock(&CALLBACKS);
     // A panic here (there is none to expect) must not kill the event thread.
     let _ = catch_unwind(AssertUnwindSafe(|| match event {
@@ -100,7 +101,7 @@ pub fn deliver(event: &Event) {
                         d.as_ptr(),
                         m.as_ptr(),
                         e.as_ptr(),
-                    )
+                    );
                 }
             }
         }
@@ -173,7 +174,7 @@ unsafe fn guard(function: &str, answer: *mut c_char, body: impl FnOnce() -> Repl
     let reply = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<&str>()
-            .map(|s| s.to_string())
+            .map(std::string::ToString::to_string)
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
         Reply::new(Code::Error, format!("internal error in {function}: {what}"))
@@ -200,7 +201,7 @@ fn not_open(rest: i64) -> Reply {
 /// Each non-NULL pointer is a function of the documented type, callable from any thread until
 /// it is re-registered or exitCG returns.
 #[no_mangle]
-pub unsafe extern "C" fn registerEvents3CG(
+pub(crate) unsafe extern "C" fn registerEvents3CG(
     status: Option<CgStatusCb>,
     error: Option<CgErrorCb>,
     level: Option<CgLevelWarningCb>,
@@ -231,7 +232,7 @@ pub unsafe extern "C" fn registerEvents3CG(
 /// # Safety
 /// String arguments are NULL or NUL-terminated; `answer` is NULL or 256 writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn initCG(
+pub(crate) unsafe extern "C" fn initCG(
     port_settings: *const c_char,
     init_settings: *const c_char,
     answer: *mut c_char,
@@ -253,7 +254,7 @@ pub unsafe extern "C" fn initCG(
 /// # Safety
 /// `answer` is NULL or 256 writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn exitCG(answer: *mut c_char) -> c_short {
+pub(crate) unsafe extern "C" fn exitCG(answer: *mut c_char) -> c_short {
     // SAFETY: the caller's promise on `answer`.
     unsafe { guard("exitCG", answer, instance::exit) }
 }
@@ -261,7 +262,7 @@ pub unsafe extern "C" fn exitCG(answer: *mut c_char) -> c_short {
 /// # Safety
 /// Strings NULL or NUL-terminated; `answer` NULL or 256 writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn loginStrCG(
+pub(crate) unsafe extern "C" fn loginStrCG(
     cash_reg_id: *const c_char,
     cashier_id: *const c_char,
     answer: *mut c_char,
@@ -283,7 +284,7 @@ pub unsafe extern "C" fn loginStrCG(
 /// # Safety
 /// `answer` is NULL or 256 writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn logoutCG(answer: *mut c_char) -> c_short {
+pub(crate) unsafe extern "C" fn logoutCG(answer: *mut c_char) -> c_short {
     // SAFETY: the caller's promise on `answer`.
     unsafe {
         guard("logoutCG", answer, || {
@@ -295,7 +296,7 @@ pub unsafe extern "C" fn logoutCG(answer: *mut c_char) -> c_short {
 /// # Safety
 /// `open` is NULL or a writable int; `answer` NULL or 256 writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn isOpenCG(open: *mut c_int, answer: *mut c_char) -> c_short {
+pub(crate) unsafe extern "C" fn isOpenCG(open: *mut c_int, answer: *mut c_char) -> c_short {
     // SAFETY: the caller's promises in `# Safety` above; `open` is checked for NULL first.
     unsafe {
         guard("isOpenCG", answer, || {
@@ -314,7 +315,7 @@ pub unsafe extern "C" fn isOpenCG(open: *mut c_int, answer: *mut c_char) -> c_sh
 /// `trans_id` NULL or NUL-terminated; `amount_rest` NULL or a writable int; `answer` NULL or
 /// 256 writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn amountDueCG(
+pub(crate) unsafe extern "C" fn amountDueCG(
     amount_due: c_int,
     trans_id: *const c_char,
     amount_rest: *mut c_int,
@@ -340,7 +341,7 @@ pub unsafe extern "C" fn amountDueCG(
 /// # Safety
 /// As amountDueCG.
 #[no_mangle]
-pub unsafe extern "C" fn payout2CG(
+pub(crate) unsafe extern "C" fn payout2CG(
     amount_dispense: c_int,
     amount_deposit: c_int,
     trans_id: *const c_char,
@@ -368,7 +369,7 @@ pub unsafe extern "C" fn payout2CG(
 /// # Safety
 /// `amount_rest` NULL or a writable int; `answer` NULL or 256 writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn askPayout2CG(
+pub(crate) unsafe extern "C" fn askPayout2CG(
     amount: c_int,
     amount_rest: *mut c_int,
     answer: *mut c_char,
@@ -390,7 +391,7 @@ pub unsafe extern "C" fn askPayout2CG(
 /// # Safety
 /// `answer` is NULL or 256 writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn regretCG(kind: c_short, answer: *mut c_char) -> c_short {
+pub(crate) unsafe extern "C" fn regretCG(kind: c_short, answer: *mut c_char) -> c_short {
     // SAFETY: the caller's promise on `answer`.
     unsafe {
         guard("regretCG", answer, || {
@@ -402,7 +403,7 @@ pub unsafe extern "C" fn regretCG(kind: c_short, answer: *mut c_char) -> c_short
 /// # Safety
 /// `level` NULL or 1024 writable bytes; `answer` NULL or 256 writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn infoCG(level: *mut c_char, answer: *mut c_char) -> c_short {
+pub(crate) unsafe extern "C" fn infoCG(level: *mut c_char, answer: *mut c_char) -> c_short {
     // SAFETY: the caller's promises in `# Safety` above; `level` is checked for NULL first.
     unsafe {
         guard("infoCG", answer, || {
@@ -420,7 +421,7 @@ pub unsafe extern "C" fn infoCG(level: *mut c_char, answer: *mut c_char) -> c_sh
 /// # Safety
 /// `answer` is NULL or 256 writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn resetCG(answer: *mut c_char) -> c_short {
+pub(crate) unsafe extern "C" fn resetCG(answer: *mut c_char) -> c_short {
     // SAFETY: the caller's promise on `answer`.
     unsafe {
         guard("resetCG", answer, || {

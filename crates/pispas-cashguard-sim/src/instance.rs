@@ -50,7 +50,7 @@ static INSTANCE: Mutex<Option<Running>> = Mutex::new(None);
 static INIT: Mutex<()> = Mutex::new(());
 
 /// A panic inside a call (caught at the FFI boundary) must not make every later call fail.
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -59,11 +59,15 @@ fn shared() -> Option<Arc<Shared>> {
 }
 
 /// Runs `f` on the open machine; None before `initCG` / after `exitCG`.
-pub fn with_machine<R>(f: impl FnOnce(&mut Machine) -> R) -> Option<R> {
+pub(crate) fn with_machine<R>(f: impl FnOnce(&mut Machine) -> R) -> Option<R> {
     shared().map(|s| s.with(f))
 }
 
-pub fn init(port_settings: &str, init_settings: &str, deliver: fn(&crate::event::Event)) -> Reply {
+pub(crate) fn init(
+    port_settings: &str,
+    init_settings: &str,
+    deliver: fn(&crate::event::Event),
+) -> Reply {
     let _serial = lock(&INIT);
     if lock(&INSTANCE).is_some() {
         return with_machine(|m| {
@@ -157,7 +161,7 @@ fn init_args(port_settings: &str, init_settings: &str) -> serde_json::Value {
 /// Tears the machine down; returns once the control threads and the event thread have ended
 /// (queued callbacks are delivered first). From inside a callback the event thread ends right
 /// after that callback returns instead.
-pub fn exit() -> Reply {
+pub(crate) fn exit() -> Reply {
     let Some(running) = lock(&INSTANCE).take() else {
         return Reply::new(Code::Ok, "not initialised");
     };

@@ -66,21 +66,21 @@ impl Settings {
                         key: "stock",
                         value: value.into(),
                         why,
-                    })?
+                    })?;
                 }
                 "limit" => {
                     self.limit = parse_limit(value).map_err(|why| SettingsError::Value {
                         key: "limit",
                         value: value.into(),
                         why,
-                    })?
+                    })?;
                 }
                 "scenario" => {
                     self.scenario = Some(value.parse().map_err(|why| SettingsError::Value {
                         key: "scenario",
                         value: value.into(),
                         why,
-                    })?)
+                    })?);
                 }
                 _ => {}
             }

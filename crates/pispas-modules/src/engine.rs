@@ -6,10 +6,11 @@
 
 use crate::commandlog::{CommandLog, Retention};
 use crate::config::ConfigEnv;
+use crate::context::{ModuleContext, ModuleError};
 use crate::control::Control;
 use crate::events::EventBus;
+use crate::modules;
 use crate::modules::base::{BaseContext, ServerFacts, TlsFacts};
-use crate::modules::{self, ModuleContext, ModuleError};
 use crate::router::{Directory, RouterBuilder};
 use crate::server::security::AccessPolicy;
 use crate::server::tls::{self, CertSource, TlsError};

@@ -12,6 +12,7 @@
 pub mod clock;
 pub mod commandlog;
 pub mod config;
+pub mod context;
 pub mod control;
 pub mod devices;
 pub mod engine;

@@ -366,11 +366,11 @@ macro_rules! actions {
 
         impl $name {
             /// Every action, normalised (upper case, no underscores).
-            pub const NAMES: &'static [&'static str] = &[$($wire),+];
+            $vis const NAMES: &'static [&'static str] = &[$($wire),+];
             const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The action a normalised ACTION names, if this module has it.
-            pub fn from_wire(action: &str) -> Option<$name> {
+            $vis fn from_wire(action: &str) -> Option<$name> {
                 Self::NAMES.iter().position(|n| *n == action).map(|i| Self::ALL[i])
             }
 

@@ -10,7 +10,7 @@ mod platform {
     use tokio::signal::unix::{signal, SignalKind};
 
     /// Resolves on the first of SIGINT, SIGTERM or SIGHUP; returns its name.
-    pub async fn wait() -> std::io::Result<&'static str> {
+    pub(crate) async fn wait() -> std::io::Result<&'static str> {
         let mut term = signal(SignalKind::terminate())?;
         let mut hup = signal(SignalKind::hangup())?;
         let mut int = signal(SignalKind::interrupt())?;

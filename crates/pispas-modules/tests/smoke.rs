@@ -9,9 +9,10 @@ use serde_json::json;
 use std::path::PathBuf;
 
 fn program() -> PathBuf {
-    std::env::var_os("PISPAS_SMOKE_EXE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| env!("CARGO_BIN_EXE_pispas-modules").into())
+    std::env::var_os("PISPAS_SMOKE_EXE").map_or_else(
+        || env!("CARGO_BIN_EXE_pispas-modules").into(),
+        PathBuf::from,
+    )
 }
 
 #[tokio::test]

@@ -32,21 +32,21 @@ pub(crate) struct Line {
 
 impl Line {
     /// Queues bytes to send as they are, as soon as the line is plugged.
-    pub fn send(&self, bytes: &[u8]) {
+    pub(crate) fn send(&self, bytes: &[u8]) {
         lock(&self.outbox).extend_from_slice(bytes);
         self.wake.notify_one();
     }
 
     /// Makes the session re-check its device (e.g. a tag was presented).
-    pub fn wake(&self) {
+    pub(crate) fn wake(&self) {
         self.wake.notify_one();
     }
 
-    pub fn log(&self) -> LineLog {
+    pub(crate) fn log(&self) -> LineLog {
         lock(&self.log).clone()
     }
 
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         *lock(&self.log) = LineLog::default();
         self.changes.bump();
     }
@@ -60,7 +60,7 @@ impl Line {
     }
 
     /// Waits until the log satisfies `check`.
-    pub async fn wait_for(
+    pub(crate) async fn wait_for(
         &self,
         what: String,
         timeout: Duration,
@@ -77,7 +77,7 @@ impl Line {
 
 /// A std lock that survives poisoning (a panicking test thread), keeping the data.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A device's behaviour on the line.
@@ -128,7 +128,7 @@ async fn run(
         let mut out = Vec::new();
         let mut input_len = 0;
         tokio::select! {
-            _ = cancel.cancelled() => return SessionEnd::Cancelled,
+            () = cancel.cancelled() => return SessionEnd::Cancelled,
             read = port.read(&mut buf) => {
                 let n = match read {
                     Ok(0) | Err(_) => return SessionEnd::Closed,
@@ -137,13 +137,13 @@ async fn run(
                 input_len = n;
                 device.receive(&buf[..n], &mut out);
             }
-            _ = tokio::time::sleep_until(tick_at), if next_tick.is_some() => {
+            () = tokio::time::sleep_until(tick_at), if next_tick.is_some() => {
                 next_tick = period.map(|p| tick_at + p);
                 device.tick(&mut out);
                 // Nobody may be listening: a real line loses what nobody reads.
                 port.discard_unread();
             }
-            _ = line.wake.notified() => {
+            () = line.wake.notified() => {
                 out.append(&mut lock(&line.outbox));
             }
         }

@@ -53,8 +53,7 @@ pub async fn start_engine(name: &str, overrides: &[(&str, &str)]) -> TestEngine 
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(0)
+        .map_or(0, |a| a.port())
 }
 
 /// The real binary, started as a child process; killed on drop.
@@ -102,7 +101,7 @@ impl BinaryServer {
             if let Some(status) = child.try_wait()? {
                 anyhow::bail!("{} exited before listening: {status}", program.display());
             }
-            if started.elapsed() > Duration::from_secs(60) {
+            if started.elapsed() > Duration::from_mins(1) {
                 let _ = child.kill();
                 anyhow::bail!("{} did not listen on {addr} within 60 s", program.display());
             }

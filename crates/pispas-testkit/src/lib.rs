@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod launch;
+pub mod pdf;
 
 pub use client::{connect_raw, http_get, request_text, Client, Connect, RawSocket};
 pub use launch::{free_port, start_engine, test_dir, BinaryServer, TestEngine};

@@ -95,7 +95,7 @@ fn main() -> anyhow::Result<()> {
 fn cpu_time() -> Duration {
     // /proc/self/stat fields 14 and 15: user and system time in clock ticks (100 Hz on Linux).
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
     // After ")" come state (skipped: not a number), ppid … ; utime and stime are the 11th and
     // 12th numbers (fields 14 and 15 of proc(5)).
     let f: Vec<i64> = after
@@ -233,7 +233,7 @@ fn median_f(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return 0.0;
     }
-    v.sort_by(|a, b| a.total_cmp(b));
+    v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 

@@ -208,7 +208,7 @@ impl CgSimControl {
     pub fn limit(&mut self, cents: Option<i64>) -> Result<String, ControlError> {
         self.command(&format!(
             "limit {}",
-            cents.map(|c| c.to_string()).unwrap_or_else(|| "off".into())
+            cents.map_or_else(|| "off".into(), |c| c.to_string())
         ))
     }
 

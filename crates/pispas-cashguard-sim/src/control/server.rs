@@ -187,7 +187,7 @@ fn execute(cmd: Command, shared: &Shared) -> String {
         Command::Full(d) => ok_or(m.fill(d).map(|()| format!("{d} full"))),
         Command::Limit(l) => {
             m.set_limit(l);
-            format!("OK limit {}", l.map(format_cents).unwrap_or_else(|| "off".into()))
+            format!("OK limit {}", l.map_or_else(|| "off".into(), format_cents))
         }
         Command::Busy(n) => {
             m.set_busy(n);

@@ -348,14 +348,11 @@ impl Machine {
                 Code::InputParamError,
                 format!("type {kind}: expected 0 (last insert) or 1 (all)"),
             )
+        } else if let Err(r) = self.gate(true) {
+            r
         } else {
-            match self.gate(true) {
-                Err(r) => r,
-                Ok(()) => {
-                    let amount = self.give_back("regretCG", kind == 1);
-                    Reply::new(Code::Ok, format!("returned {}", format_cents(amount)))
-                }
-            }
+            let amount = self.give_back("regretCG", kind == 1);
+            Reply::new(Code::Ok, format!("returned {}", format_cents(amount)))
         };
         self.finish("regretCG", args, reply)
     }

@@ -141,29 +141,26 @@ impl Machine {
                 format!("amount {amount}: must be >= 0"),
             )
             .with_rest(0)
+        } else if let Err(r) = self.gate(true) {
+            r.with_rest(i64::from(amount))
         } else {
-            match self.gate(true) {
-                Err(r) => r.with_rest(i64::from(amount)),
-                Ok(()) => {
-                    let plan = self.stock.plan(i64::from(amount));
-                    if plan.rest == 0 {
-                        Reply::new(
-                            Code::Ok,
-                            format!("{} can be paid", format_cents(i64::from(amount))),
-                        )
-                        .with_rest(0)
-                    } else {
-                        Reply::new(
-                            Code::PayoutRest,
-                            format!(
-                                "{} short of {}",
-                                format_cents(plan.rest),
-                                format_cents(i64::from(amount))
-                            ),
-                        )
-                        .with_rest(plan.rest)
-                    }
-                }
+            let plan = self.stock.plan(i64::from(amount));
+            if plan.rest == 0 {
+                Reply::new(
+                    Code::Ok,
+                    format!("{} can be paid", format_cents(i64::from(amount))),
+                )
+                .with_rest(0)
+            } else {
+                Reply::new(
+                    Code::PayoutRest,
+                    format!(
+                        "{} short of {}",
+                        format_cents(plan.rest),
+                        format_cents(i64::from(amount))
+                    ),
+                )
+                .with_rest(plan.rest)
             }
         };
         self.finish("askPayout2CG", args, reply)
@@ -230,7 +227,7 @@ fn outcome(what: String, paid: &Paid) -> Reply {
             " [{}]",
             paid.pieces
                 .iter()
-                .map(|p| p.to_string())
+                .map(std::string::ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(" ")
         )

@@ -17,13 +17,13 @@ use std::time::{Duration, Instant};
 use libloading::Library;
 use pispas_cashguard_sim::control::CgSimControl;
 
-pub const ANSWER: usize = 256;
+pub(crate) const ANSWER: usize = 256;
 const CANARY: u8 = 0xA5;
 const CANARY_LEN: usize = 64;
 
-pub type StatusCb = unsafe extern "C" fn(c_int, c_int, c_int);
-pub type ErrorCb = unsafe extern "C" fn(c_int, *const c_char, *const c_char);
-pub type LevelCb = unsafe extern "C" fn(
+pub(crate) type StatusCb = unsafe extern "C" fn(c_int, c_int, c_int);
+pub(crate) type ErrorCb = unsafe extern "C" fn(c_int, *const c_char, *const c_char);
+pub(crate) type LevelCb = unsafe extern "C" fn(
     c_int,
     c_int,
     c_int,
@@ -32,7 +32,7 @@ pub type LevelCb = unsafe extern "C" fn(
     *const c_char,
     *const c_char,
 );
-pub type SessionCb = unsafe extern "C" fn(c_int, c_int, *const c_char);
+pub(crate) type SessionCb = unsafe extern "C" fn(c_int, c_int, *const c_char);
 
 type RegisterFn = unsafe extern "C" fn(
     Option<StatusCb>,
@@ -52,7 +52,7 @@ type RegretFn = unsafe extern "C" fn(c_short, *mut c_char) -> c_short;
 type InfoFn = unsafe extern "C" fn(*mut c_char, *mut c_char) -> c_short;
 
 /// The entry points, resolved once from the library file.
-pub struct Cg {
+pub(crate) struct Cg {
     pub register: RegisterFn,
     pub init: InitFn,
     pub exit: AnswerFn,
@@ -69,7 +69,7 @@ pub struct Cg {
 }
 
 /// The library, loaded on first use and never unloaded (the callbacks below live in this exe).
-pub fn cg() -> &'static Cg {
+pub(crate) fn cg() -> &'static Cg {
     static CG: OnceLock<Cg> = OnceLock::new();
     CG.get_or_init(|| {
         let path = pispas_cashguard_sim::library_path().expect("build the cdylib first");
@@ -106,25 +106,25 @@ pub fn cg() -> &'static Cg {
 
 /// A returned status and the answer text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub code: i16,
     pub text: String,
 }
 
 /// An answer buffer with a canary after its 256 bytes.
-pub struct AnswerBuf(Vec<u8>);
+pub(crate) struct AnswerBuf(Vec<u8>);
 
 impl AnswerBuf {
-    pub fn new() -> AnswerBuf {
+    pub(crate) fn new() -> AnswerBuf {
         let mut v = vec![0x5Au8; ANSWER];
         v.extend_from_slice(&[CANARY; CANARY_LEN]);
         AnswerBuf(v)
     }
-    pub fn ptr(&mut self) -> *mut c_char {
+    pub(crate) fn ptr(&mut self) -> *mut c_char {
         self.0.as_mut_ptr().cast()
     }
     /// Checks the canary and the NUL, returns the text.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         assert!(
             self.0[ANSWER..].iter().all(|&b| b == CANARY),
             "answer buffer overflow"
@@ -153,7 +153,7 @@ impl Cg {
         }
     }
 
-    pub fn register_recorders(&self) -> i16 {
+    pub(crate) fn register_recorders(&self) -> i16 {
         unsafe {
             (self.register)(
                 Some(on_status),
@@ -163,53 +163,53 @@ impl Cg {
             )
         }
     }
-    pub fn init_with(&self, port: &str, settings: &str) -> Answer {
+    pub(crate) fn init_with(&self, port: &str, settings: &str) -> Answer {
         let (p, s) = (c(port), c(settings));
         self.answer(|a| unsafe { (self.init)(p.as_ptr(), s.as_ptr(), a) })
     }
-    pub fn exit(&self) -> Answer {
+    pub(crate) fn exit(&self) -> Answer {
         self.answer(|a| unsafe { (self.exit)(a) })
     }
-    pub fn login(&self, reg: &str, cashier: &str) -> Answer {
+    pub(crate) fn login(&self, reg: &str, cashier: &str) -> Answer {
         let (r, k) = (c(reg), c(cashier));
         self.answer(|a| unsafe { (self.login)(r.as_ptr(), k.as_ptr(), a) })
     }
-    pub fn logout(&self) -> Answer {
+    pub(crate) fn logout(&self) -> Answer {
         self.answer(|a| unsafe { (self.logout)(a) })
     }
-    pub fn is_open(&self) -> (Answer, i32) {
+    pub(crate) fn is_open(&self) -> (Answer, i32) {
         let mut open = -1;
-        let ans = self.answer(|a| unsafe { (self.is_open)(&mut open, a) });
+        let ans = self.answer(|a| unsafe { (self.is_open)(&raw mut open, a) });
         (ans, open)
     }
-    pub fn amount_due(&self, due: i32, trans: &str) -> (Answer, i32) {
+    pub(crate) fn amount_due(&self, due: i32, trans: &str) -> (Answer, i32) {
         let t = c(trans);
         let mut rest = -1;
-        let ans = self.answer(|a| unsafe { (self.amount_due)(due, t.as_ptr(), &mut rest, a) });
+        let ans = self.answer(|a| unsafe { (self.amount_due)(due, t.as_ptr(), &raw mut rest, a) });
         (ans, rest)
     }
-    pub fn payout2(&self, dispense: i32, deposit: i32, trans: &str) -> (Answer, i32) {
+    pub(crate) fn payout2(&self, dispense: i32, deposit: i32, trans: &str) -> (Answer, i32) {
         let t = c(trans);
         let mut rest = -1;
-        let ans =
-            self.answer(|a| unsafe { (self.payout2)(dispense, deposit, t.as_ptr(), &mut rest, a) });
+        let ans = self
+            .answer(|a| unsafe { (self.payout2)(dispense, deposit, t.as_ptr(), &raw mut rest, a) });
         (ans, rest)
     }
-    pub fn ask_payout(&self, amount: i32) -> (Answer, i32) {
+    pub(crate) fn ask_payout(&self, amount: i32) -> (Answer, i32) {
         let mut rest = -1;
-        let ans = self.answer(|a| unsafe { (self.ask_payout)(amount, &mut rest, a) });
+        let ans = self.answer(|a| unsafe { (self.ask_payout)(amount, &raw mut rest, a) });
         (ans, rest)
     }
-    pub fn regret(&self, kind: i16) -> Answer {
+    pub(crate) fn regret(&self, kind: i16) -> Answer {
         self.answer(|a| unsafe { (self.regret)(kind, a) })
     }
-    pub fn info(&self) -> (Answer, String) {
+    pub(crate) fn info(&self) -> (Answer, String) {
         let mut level = vec![0u8; 1024];
         let ans = self.answer(|a| unsafe { (self.info)(level.as_mut_ptr().cast(), a) });
         let nul = level.iter().position(|&b| b == 0).expect("NUL in level");
         (ans, String::from_utf8(level[..nul].to_vec()).unwrap())
     }
-    pub fn reset(&self) -> Answer {
+    pub(crate) fn reset(&self) -> Answer {
         self.answer(|a| unsafe { (self.reset)(a) })
     }
 }
@@ -217,7 +217,7 @@ impl Cg {
 // ---------------------------------------------------------------- recorded callbacks
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ev {
+pub(crate) enum Ev {
     Status {
         total: i32,
         status: i32,
@@ -251,7 +251,7 @@ static RECORDED: Mutex<Recorded> = Mutex::new(Recorded { events: Vec::new() });
 static ARRIVED: Condvar = Condvar::new();
 
 /// A hook the callbacks run after recording (for the re-entrancy tests).
-pub static HOOK: Mutex<Option<fn(&Ev)>> = Mutex::new(None);
+pub(crate) static HOOK: Mutex<Option<fn(&Ev)>> = Mutex::new(None);
 
 fn record(ev: Ev) {
     let hook = *HOOK.lock().unwrap_or_else(|e| e.into_inner());
@@ -260,7 +260,7 @@ fn record(ev: Ev) {
     }
     RECORDED
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .events
         .push((ev, std::thread::current().id()));
     ARRIVED.notify_all();
@@ -317,17 +317,17 @@ unsafe extern "C" fn on_session(info: c_int, amount: c_int, ext: *const c_char) 
     });
 }
 
-pub fn clear_events() {
+pub(crate) fn clear_events() {
     RECORDED.lock().unwrap().events.clear();
 }
 
 /// Every event so far, with the thread it arrived on.
-pub fn events() -> Vec<(Ev, ThreadId)> {
+pub(crate) fn events() -> Vec<(Ev, ThreadId)> {
     RECORDED.lock().unwrap().events.clone()
 }
 
 /// Waits up to 5 s for an event matching `pred`.
-pub fn wait_for(what: &str, pred: impl Fn(&Ev) -> bool) -> (Ev, ThreadId) {
+pub(crate) fn wait_for(what: &str, pred: impl Fn(&Ev) -> bool) -> (Ev, ThreadId) {
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut g = RECORDED.lock().unwrap();
     loop {
@@ -349,11 +349,13 @@ pub fn wait_for(what: &str, pred: impl Fn(&Ev) -> bool) -> (Ev, ThreadId) {
 static SERIAL: Mutex<()> = Mutex::new(());
 
 /// One test at a time: the library holds one machine per process.
-pub fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+pub(crate) fn serial() -> MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-pub fn state_file() -> PathBuf {
+pub(crate) fn state_file() -> PathBuf {
     static N: AtomicU32 = AtomicU32::new(0);
     std::env::temp_dir().join(format!(
         "cgsim-test-{}-{}.json",
@@ -364,19 +366,19 @@ pub fn state_file() -> PathBuf {
 
 /// An open machine with a control connection and a session (register 1, cashier ana);
 /// closes the machine on drop. Hold it after `serial()`.
-pub struct Machine {
+pub(crate) struct Machine {
     pub cg: &'static Cg,
     pub ctl: CgSimControl,
     _watchdog: Watchdog,
 }
 
 impl Machine {
-    pub fn open() -> Machine {
+    pub(crate) fn open() -> Machine {
         Machine::open_with("")
     }
 
     /// `extra` is appended to the initSettings.
-    pub fn open_with(extra: &str) -> Machine {
+    pub(crate) fn open_with(extra: &str) -> Machine {
         let watchdog = Watchdog::start();
         let cg = cg();
         *HOOK.lock().unwrap() = None;
@@ -400,7 +402,7 @@ impl Machine {
     }
 
     /// Inserts through the control channel and waits for the Status with the new total.
-    pub fn insert(&mut self, pieces: &[u32]) -> i64 {
+    pub(crate) fn insert(&mut self, pieces: &[u32]) -> i64 {
         let r = self.ctl.insert(pieces).unwrap();
         let total = r.total as i32;
         wait_for(
@@ -420,10 +422,10 @@ impl Drop for Machine {
 }
 
 /// Ends the process if a test takes over 60 s: a deadlocked library must fail CI, not hang it.
-pub struct Watchdog(Option<std::sync::mpsc::Sender<()>>);
+pub(crate) struct Watchdog(Option<std::sync::mpsc::Sender<()>>);
 
 impl Watchdog {
-    pub fn start() -> Watchdog {
+    pub(crate) fn start() -> Watchdog {
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         std::thread::spawn(move || {
             if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =

@@ -38,12 +38,15 @@ fn null_pointers_are_input_param_errors() {
     // pointer is valid.
     unsafe {
         assert_eq!(
-            (cg.amount_due)(100, std::ptr::null(), &mut rest, buf.ptr()),
+            (cg.amount_due)(100, std::ptr::null(), &raw mut rest, buf.ptr()),
             4
         );
         assert!(buf.text().contains("transId"));
         assert_eq!((cg.amount_due)(100, tid.as_ptr(), null_mut(), buf.ptr()), 4);
-        assert_eq!((cg.amount_due)(100, tid.as_ptr(), &mut rest, null_mut()), 4);
+        assert_eq!(
+            (cg.amount_due)(100, tid.as_ptr(), &raw mut rest, null_mut()),
+            4
+        );
         assert_eq!((cg.payout2)(1, 0, tid.as_ptr(), null_mut(), buf.ptr()), 4);
         assert_eq!((cg.ask_payout)(1, null_mut(), buf.ptr()), 4);
         assert_eq!((cg.is_open)(null_mut(), buf.ptr()), 4);

@@ -4,7 +4,7 @@
 //! stops them drifting apart.
 
 /// The Pispas web app's origins: the only browser pages allowed by default.
-pub const DEFAULT_ORIGINS: &str = "https://app.unpispas.es,https://*.unpispas.es";
+pub(crate) const DEFAULT_ORIGINS: &str = "https://app.unpispas.es,https://*.unpispas.es";
 
 /// `(key, default, help)` for every fixed key.
 pub const KEYS: &[(&str, &str, &str)] = &[

@@ -7,11 +7,13 @@
 
 mod keys;
 mod modules;
+mod origins;
 mod paths;
 mod save;
 
 pub use keys::{is_config_key, is_secret_key, KEYS};
 pub use modules::ModuleKind;
+pub use origins::OriginPattern;
 pub use paths::{default_config_path, default_data_dir};
 pub use save::save_env;
 
@@ -443,7 +445,7 @@ fn parse_modules(raw: &str) -> Result<Vec<ModuleKind>, ConfigError> {
 fn parse_origins(raw: &str) -> Result<Vec<String>, ConfigError> {
     let mut out = Vec::new();
     for origin in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        crate::server::security::OriginPattern::parse(origin)
+        OriginPattern::parse(origin)
             .map_err(|why| ConfigError::invalid("ALLOWED_ORIGINS", format!("{origin:?}: {why}")))?;
         out.push(origin.trim_end_matches('/').to_string());
     }

@@ -14,17 +14,17 @@ mod platform;
 mod platform {
     use std::path::PathBuf;
 
-    pub const APP_DIR: &str = if cfg!(target_os = "macos") {
+    pub(crate) const APP_DIR: &str = if cfg!(target_os = "macos") {
         "Pispas"
     } else {
         "pispas"
     };
 
-    pub fn config_root() -> Option<PathBuf> {
+    pub(crate) fn config_root() -> Option<PathBuf> {
         dirs::config_dir()
     }
 
-    pub fn data_root() -> Option<PathBuf> {
+    pub(crate) fn data_root() -> Option<PathBuf> {
         dirs::data_local_dir()
     }
 }

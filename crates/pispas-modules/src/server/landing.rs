@@ -12,7 +12,7 @@ use hyper::{Method, Request, Response, StatusCode};
 const POS_URL: &str = "https://app.unpispas.es";
 
 /// The response to a non-WebSocket request on the WebSocket port.
-pub fn page(req: &Request<Incoming>, tls: bool) -> Response<Body> {
+pub(crate) fn page(req: &Request<Incoming>, tls: bool) -> Response<Body> {
     route(req.method(), req.uri().path(), tls)
 }
 

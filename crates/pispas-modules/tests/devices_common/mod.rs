@@ -6,12 +6,12 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 /// Waits until `TARGET STATUS` reports the device connected (or fails after 20 s).
-pub async fn wait_connected(c: &mut Client, target: &str) {
-    wait_link(c, target, true).await
+pub(crate) async fn wait_connected(c: &mut Client, target: &str) {
+    wait_link(c, target, true).await;
 }
 
 /// Waits until `TARGET STATUS` reports the device's link as `connected`.
-pub async fn wait_link(c: &mut Client, target: &str, connected: bool) {
+pub(crate) async fn wait_link(c: &mut Client, target: &str, connected: bool) {
     for _ in 0..400 {
         let r = c.call(target, "STATUS", json!({})).await.unwrap();
         if r["MESSAGE_DATA"][0]["LINK"]["CONNECTED"] == connected {
@@ -23,14 +23,14 @@ pub async fn wait_link(c: &mut Client, target: &str, connected: bool) {
 }
 
 /// Starts the engine with one device key, and a client.
-pub async fn engine_with(name: &str, key: &str, value: &str) -> (TestEngine, Client) {
+pub(crate) async fn engine_with(name: &str, key: &str, value: &str) -> (TestEngine, Client) {
     let server = start_engine(name, &[("MODULES", "base,scale,rfid"), (key, value)]).await;
     let client = Client::plain(server.addr()).await.unwrap();
     (server, client)
 }
 
 /// The failure code of a reply, or "SUCCESS".
-pub fn outcome(r: &Value) -> String {
+pub(crate) fn outcome(r: &Value) -> String {
     if r["MESSAGE_EXEC"] == "SUCCESS" {
         "SUCCESS".into()
     } else {

@@ -144,7 +144,7 @@ async fn show(printer: VirtualPrinter, out: Option<PathBuf>) {
                 eprintln!(
                     "[DLE EOT {n} -> {}]",
                     answer.map_or("no answer".into(), |a| format!("0x{a:02X}"))
-                )
+                );
             }
             PrinterEvent::Printed { element, .. } => show_element(&element),
         }

@@ -70,7 +70,7 @@ async fn command(scale: &ScaleSim, words: &[String]) -> anyhow::Result<bool> {
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
     match w.as_slice() {
         ["weight", n] => {
-            scale.set_weight(n.trim_end_matches('g').parse().context("weight N: grams")?)
+            scale.set_weight(n.trim_end_matches('g').parse().context("weight N: grams")?);
         }
         ["stable"] => scale.set_stable(true),
         ["unstable"] => scale.set_stable(false),

@@ -249,7 +249,7 @@ impl Interpreter {
             (65, [n1, _n2]) if (49..=51).contains(n1) => self.qr_model = n1 - 48,
             (67, [n]) if (1..=16).contains(n) => self.qr_size = *n,
             (69, [n]) if (48..=51).contains(n) => {
-                self.qr_ecc = ['L', 'M', 'Q', 'H'][usize::from(n - 48)]
+                self.qr_ecc = ['L', 'M', 'Q', 'H'][usize::from(n - 48)];
             }
             (80, [48, data @ ..]) => self.qr_data = Some(data.to_vec()),
             (81, [48]) => {

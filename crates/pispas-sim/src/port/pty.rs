@@ -73,8 +73,7 @@ fn place_link(link: &Path, target: &Path) -> io::Result<()> {
     }
     let name = link
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "pty".into());
+        .map_or_else(|| "pty".into(), |n| n.to_string_lossy().into_owned());
     let tmp = link.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     let _ = fs::remove_file(&tmp);
     std::os::unix::fs::symlink(target, &tmp)?;

@@ -192,6 +192,6 @@ impl VirtualPrinter {
         self.inner
             .endpoints
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

@@ -40,7 +40,7 @@ where
         let slow = shared.lock().slow_bytes_per_sec;
         let limit = slow.map_or(buf.len(), |rate| (rate as usize / 10).clamp(1, buf.len()));
         tokio::select! {
-            _ = cancel.cancelled() => break SessionEnd::Cancelled,
+            () = cancel.cancelled() => break SessionEnd::Cancelled,
             changed = status_rx.changed(), if asb_mask != 0 => {
                 if changed.is_err() { break SessionEnd::Cancelled; }
                 let block = status_rx.borrow_and_update().asb();

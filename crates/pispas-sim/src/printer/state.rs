@@ -48,7 +48,7 @@ pub(crate) struct State {
 
 impl State {
     /// A job by id (ids stay stable when `clear` forgets finished jobs).
-    pub fn job_mut(&mut self, id: usize) -> Option<&mut Job> {
+    pub(crate) fn job_mut(&mut self, id: usize) -> Option<&mut Job> {
         self.jobs.iter_mut().find(|j| j.id == id)
     }
 }
@@ -73,20 +73,22 @@ impl Default for Shared {
 
 impl Shared {
     /// The state lock. Poisoning only follows a panic in a test thread; carry on with the data.
-    pub fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub fn status(&self) -> PrinterStatus {
+    pub(crate) fn status(&self) -> PrinterStatus {
         *self.status.borrow()
     }
 
-    pub fn watch_status(&self) -> watch::Receiver<PrinterStatus> {
+    pub(crate) fn watch_status(&self) -> watch::Receiver<PrinterStatus> {
         self.status.subscribe()
     }
 
     /// Changes the condition; when the printer becomes ready, held output is printed.
-    pub fn update_status(&self, change: impl FnOnce(&mut PrinterStatus)) {
+    pub(crate) fn update_status(&self, change: impl FnOnce(&mut PrinterStatus)) {
         self.status.send_if_modified(|s| {
             let before = *s;
             change(s);
@@ -101,7 +103,7 @@ impl Shared {
         self.changes.bump();
     }
 
-    pub fn start_job(&self, transport: &str) -> usize {
+    pub(crate) fn start_job(&self, transport: &str) -> usize {
         let mut st = self.lock();
         st.last_job_id += 1;
         let id = st.last_job_id;
@@ -122,7 +124,7 @@ impl Shared {
         id
     }
 
-    pub fn finish_job(&self, job: usize, dropped: bool) {
+    pub(crate) fn finish_job(&self, job: usize, dropped: bool) {
         if let Some(j) = self.lock().job_mut(job) {
             j.finished = true;
             j.dropped = dropped;
@@ -132,13 +134,13 @@ impl Shared {
     }
 
     /// Records raw ESC/POS bytes received for a job.
-    pub fn received(&self, job: usize, bytes: &[u8]) {
+    pub(crate) fn received(&self, job: usize, bytes: &[u8]) {
         self.lock().received.extend_from_slice(bytes);
         self.job_bytes(job, bytes);
     }
 
     /// Records bytes in a job only (an ePOS request body is not raw ESC/POS).
-    pub fn job_bytes(&self, job: usize, bytes: &[u8]) {
+    pub(crate) fn job_bytes(&self, job: usize, bytes: &[u8]) {
         if let Some(j) = self.lock().job_mut(job) {
             j.bytes.extend_from_slice(bytes);
         }
@@ -146,7 +148,7 @@ impl Shared {
 
     /// Applies one command to the mode state and prints (or holds) what it produced.
     /// Returns true when it printed a cut.
-    pub fn apply(&self, job: usize, command: Command) -> bool {
+    pub(crate) fn apply(&self, job: usize, command: Command) -> bool {
         let mut st = self.lock();
         let Some(element) = st.interp.apply(command) else {
             return false;
@@ -157,7 +159,7 @@ impl Shared {
     }
 
     /// Prints an element produced elsewhere (ePOS), or holds it while not ready.
-    pub fn print(&self, st: &mut State, job: usize, element: Element) {
+    pub(crate) fn print(&self, st: &mut State, job: usize, element: Element) {
         if self.status().is_ready() {
             self.print_now(st, job, element);
         } else {
@@ -174,7 +176,7 @@ impl Shared {
     }
 
     /// Records a `DLE EOT n` and returns the answer byte, if n has one.
-    pub fn status_request(&self, n: u8) -> Option<u8> {
+    pub(crate) fn status_request(&self, n: u8) -> Option<u8> {
         let answer = self.status().realtime(n);
         self.lock().status_requests.push(n);
         let _ = self
@@ -185,7 +187,7 @@ impl Shared {
 
     /// Of `n` bytes just read, how many to process before dropping the connection (the drop
     /// is armed by `drop_after`; it fires once).
-    pub fn drop_budget(&self, n: usize) -> (usize, bool) {
+    pub(crate) fn drop_budget(&self, n: usize) -> (usize, bool) {
         let mut st = self.lock();
         match st.drop_after {
             Some(left) if n >= left => {

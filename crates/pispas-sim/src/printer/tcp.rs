@@ -21,7 +21,7 @@ pub(crate) async fn listen(
     tokio::spawn(async move {
         loop {
             let accepted = tokio::select! {
-                _ = cancel.cancelled() => break,
+                () = cancel.cancelled() => break,
                 accepted = listener.accept() => accepted,
             };
             let Ok((socket, peer)) = accepted else {
@@ -33,7 +33,7 @@ pub(crate) async fn listen(
             let (shared, gate, cancel) = (shared.clone(), one_at_a_time.clone(), cancel.clone());
             tokio::spawn(async move {
                 let permit = tokio::select! {
-                    _ = cancel.cancelled() => return,
+                    () = cancel.cancelled() => return,
                     permit = gate.acquire_owned() => permit,
                 };
                 let Ok(_permit) = permit else { return };

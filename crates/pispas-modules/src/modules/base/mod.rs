@@ -19,8 +19,8 @@ mod ports;
 
 pub use context::{BaseContext, ServerFacts, TlsFacts};
 
+use crate::context::ModuleContext;
 use crate::events::{Audience, Event};
-use crate::modules::ModuleContext;
 use crate::protocol::{ErrorCode, Failure, Request, SERVICE_VERS};
 use crate::router::{BoxFuture, Outcome, RequestContext, Service};
 use action::{Action, Name};

@@ -15,7 +15,7 @@ mod platform;
 #[cfg(not(windows))]
 mod platform {
     /// The CUPS queue names (`lpstat -e`), or why they could not be listed.
-    pub async fn printers() -> Result<Vec<String>, String> {
+    pub(crate) async fn printers() -> Result<Vec<String>, String> {
         let out = tokio::process::Command::new("lpstat")
             .arg("-e")
             .output()
@@ -42,7 +42,7 @@ mod platform {
 const LIST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `{SERIAL: [{PORT, TYPE, DESCRIPTION}], PRINTERS: [name], NOTES: [..]}`.
-pub async fn list() -> Value {
+pub(crate) async fn list() -> Value {
     let mut notes = Vec::new();
     let serial = match tokio::task::spawn_blocking(serialport::available_ports).await {
         Ok(Ok(ports)) => ports

@@ -25,7 +25,7 @@ mod test_page;
 pub mod transport;
 pub mod uri;
 
-use crate::modules::{ModuleContext, ModuleError};
+use crate::context::{ModuleContext, ModuleError};
 use printer::PrintConfig;
 use queue::store::JobStore;
 use queue::Queue;

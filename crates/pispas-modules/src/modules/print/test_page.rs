@@ -6,7 +6,7 @@ use crate::modules::print::program::CutMode;
 use serde_json::{json, Value};
 
 /// The items of the test page for `p`.
-pub fn document(p: &PrinterConfig) -> Value {
+pub(crate) fn document(p: &PrinterConfig) -> Value {
     json!([
         { "TYPE": "TEXT", "TEXT": "PISPAS", "ALIGN": "CENTER", "BOLD": true, "SIZE": 2 },
         { "TYPE": "TEXT", "TEXT": "Test page", "ALIGN": "CENTER" },

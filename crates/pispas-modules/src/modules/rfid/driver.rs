@@ -99,7 +99,7 @@ impl ReaderShared {
 }
 
 /// Runs the reader until shutdown.
-pub async fn run(sh: Arc<ReaderShared>, shutdown: CancellationToken) {
+pub(crate) async fn run(sh: Arc<ReaderShared>, shutdown: CancellationToken) {
     let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
     let mut dedup = Dedup::new(sh.config.dedup);
     loop {
@@ -133,7 +133,7 @@ pub async fn run(sh: Arc<ReaderShared>, shutdown: CancellationToken) {
 }
 
 /// Reads frames until the link breaks; returns why.
-pub async fn serve<T: DeviceIo>(
+pub(crate) async fn serve<T: DeviceIo>(
     mut io: T,
     sh: &ReaderShared,
     dedup: &mut Dedup,

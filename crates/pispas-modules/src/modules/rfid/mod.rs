@@ -9,8 +9,8 @@ pub mod codec;
 pub mod config;
 mod driver;
 
+use crate::context::{ModuleContext, ModuleError};
 use crate::devices::{DeviceWords, Devices};
-use crate::modules::{ModuleContext, ModuleError};
 use crate::protocol::{ErrorCode, Failure, Request};
 use crate::router::{BoxFuture, Health, Outcome, RequestContext, Service};
 use action::{Action, Name};

@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 /// What the scale could not do, as a value the service maps to a FAILURE code.
 #[derive(Debug, thiserror::Error)]
-pub enum ScaleError {
+pub(crate) enum ScaleError {
     #[error("the scale is not connected: {0}")]
     Unavailable(String),
     #[error("the scale did not answer within {0:?}")]
@@ -87,7 +87,7 @@ pub(super) struct ScaleShared {
 
 impl ScaleShared {
     /// Remembers weights and publishes a WEIGHT event when what a display shows changes.
-    pub fn observe(&self, frame: &ScaleFrame) {
+    pub(crate) fn observe(&self, frame: &ScaleFrame) {
         let data = match frame {
             ScaleFrame::Weight(r) => {
                 if let Ok(mut last) = self.last.lock() {
@@ -123,19 +123,19 @@ impl ScaleShared {
     }
 
     /// The last stable weight if it is younger than `hold_ms` (for scales that go silent).
-    pub fn held(&self) -> Option<Reading> {
+    pub(crate) fn held(&self) -> Option<Reading> {
         let last = self.last.lock().ok()?;
         let (r, at, _) = last.as_ref()?;
         (at.elapsed() <= self.config.hold && r.stable).then(|| r.clone())
     }
 
-    pub fn protocol(&self) -> Option<ScaleProtocol> {
+    pub(crate) fn protocol(&self) -> Option<ScaleProtocol> {
         self.config
             .protocol
             .or_else(|| self.detected.lock().ok().and_then(|d| *d))
     }
 
-    pub fn status_json(&self) -> Value {
+    pub(crate) fn status_json(&self) -> Value {
         let last = self
             .last
             .lock()
@@ -177,14 +177,14 @@ const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The service's handle to one scale task.
 #[derive(Clone)]
-pub struct ScaleHandle {
+pub(crate) struct ScaleHandle {
     pub(super) shared: Arc<ScaleShared>,
     tx: mpsc::Sender<Command>,
 }
 
 impl ScaleHandle {
     /// Starts the task for `config` on `tracker`; it runs until `shutdown`.
-    pub fn spawn(
+    pub(crate) fn spawn(
         config: ScaleConfig,
         bus: EventBus,
         tracker: &tokio_util::task::TaskTracker,

@@ -31,7 +31,7 @@ pub(crate) async fn listen(
     tokio::spawn(async move {
         loop {
             let accepted = tokio::select! {
-                _ = cancel.cancelled() => break,
+                () = cancel.cancelled() => break,
                 accepted = listener.accept() => accepted,
             };
             match accepted {
@@ -39,8 +39,8 @@ pub(crate) async fn listen(
                     let (shared, cancel) = (shared.clone(), cancel.clone());
                     tokio::spawn(async move {
                         tokio::select! {
-                            _ = cancel.cancelled() => {}
-                            _ = connection(shared, socket, peer) => {}
+                            () = cancel.cancelled() => {}
+                            () = connection(shared, socket, peer) => {}
                         }
                     });
                 }

@@ -72,7 +72,7 @@ impl Reader {
                     },
                     feed: None,
                     command: format!("<cut type=\"{kind}\"/>").into_bytes(),
-                }))
+                }));
             }
             "pulse" => self.pulse(node),
             "image" => self.image(node, text),

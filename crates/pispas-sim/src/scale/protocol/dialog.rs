@@ -109,12 +109,11 @@ impl Protocol for Dialog {
         self.buf.extend_from_slice(input);
         loop {
             // Resynchronise on EOT: anything before it is line noise.
-            match self.buf.iter().position(|b| *b == EOT) {
-                Some(i) => drop(self.buf.drain(..i)),
-                None => {
-                    self.buf.clear();
-                    return;
-                }
+            if let Some(i) = self.buf.iter().position(|b| *b == EOT) {
+                drop(self.buf.drain(..i))
+            } else {
+                self.buf.clear();
+                return;
             }
             match self.buf.get(1) {
                 None => return,

@@ -13,14 +13,14 @@ pub(crate) struct Toledo {
 }
 
 impl Toledo {
-    pub fn mettler() -> Toledo {
+    pub(super) fn mettler() -> Toledo {
         Toledo {
             cas: false,
             echo: false,
         }
     }
 
-    pub fn cas_pd2() -> Toledo {
+    pub(super) fn cas_pd2() -> Toledo {
         Toledo {
             cas: true,
             echo: false,

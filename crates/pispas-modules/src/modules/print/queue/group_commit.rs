@@ -17,13 +17,17 @@ type Reply = oneshot::Sender<Result<Inserted, String>>;
 
 /// A cheap handle to the batching task.
 #[derive(Clone)]
-pub struct Inserter {
+pub(crate) struct Inserter {
     tx: mpsc::UnboundedSender<(NewJob, Reply)>,
 }
 
 impl Inserter {
     /// Starts the task.
-    pub fn start(store: JobStore, tracker: &TaskTracker, shutdown: CancellationToken) -> Inserter {
+    pub(crate) fn start(
+        store: JobStore,
+        tracker: &TaskTracker,
+        shutdown: CancellationToken,
+    ) -> Inserter {
         let (tx, rx) = mpsc::unbounded_channel();
         tracker.spawn(run(store, rx, shutdown));
         Inserter { tx }
@@ -31,7 +35,7 @@ impl Inserter {
 
     /// Puts `job` in line to be stored (synchronously, so the caller can keep arrival order);
     /// await the returned [`Pending`] for the committed row.
-    pub fn enqueue(&self, job: NewJob) -> Pending {
+    pub(crate) fn enqueue(&self, job: NewJob) -> Pending {
         let (reply, wait) = oneshot::channel();
         let sent = self.tx.send((job, reply)).is_ok();
         Pending { wait, sent }
@@ -39,7 +43,7 @@ impl Inserter {
 }
 
 /// A job on its way into the database.
-pub struct Pending {
+pub(crate) struct Pending {
     wait: oneshot::Receiver<Result<Inserted, String>>,
     sent: bool,
 }
@@ -48,7 +52,7 @@ impl Pending {
     /// The job as stored (new, or the one already stored under its UUID), once committed.
     ///
     /// Fails when the database cannot be written or the engine is stopping.
-    pub async fn committed(self) -> Result<Inserted, StoreError> {
+    pub(crate) async fn committed(self) -> Result<Inserted, StoreError> {
         let stopping = || StoreError::Worker("the print queue is stopping".into());
         if !self.sent {
             return Err(stopping());

@@ -16,7 +16,7 @@ struct Turns {
 
 /// One printer's turnstile; a cheap clone.
 #[derive(Clone, Default)]
-pub struct Turnstile {
+pub(crate) struct Turnstile {
     turns: Arc<Mutex<Turns>>,
     notify: Arc<Notify>,
 }
@@ -29,7 +29,7 @@ pub struct Ticket {
 
 impl Turnstile {
     /// The next place in line.
-    pub fn ticket(&self) -> Ticket {
+    pub(crate) fn ticket(&self) -> Ticket {
         let n = self.turns.lock().map(|mut t| {
             let n = t.next;
             t.next += 1;

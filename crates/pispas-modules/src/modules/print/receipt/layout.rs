@@ -5,7 +5,7 @@ use super::Column;
 use crate::modules::print::program::Align;
 
 /// Lays columns out on a `line` characters wide row, wrapping each cell inside its column.
-pub fn columns(columns: &[Column], line: u32) -> Result<String, String> {
+pub(crate) fn columns(columns: &[Column], line: u32) -> Result<String, String> {
     let fixed: u32 = columns.iter().filter_map(|c| c.width).sum();
     let gaps = columns.len() as u32 - 1;
     let flexible = columns.iter().filter(|c| c.width.is_none()).count() as u32;

@@ -100,7 +100,7 @@ pub async fn list_installed() -> Vec<SystemPrinter> {
 
 #[cfg(not(windows))]
 mod cups {
-    use super::*;
+    use super::{Duration, NotReady, StatusReport, SystemPrinter, TransportError};
     use std::process::Stdio;
     use tokio::io::AsyncWriteExt;
     use tokio::process::Command;
@@ -111,7 +111,11 @@ mod cups {
         c
     }
 
-    pub async fn submit(queue: &str, bytes: &[u8], wait: Duration) -> Result<(), TransportError> {
+    pub(crate) async fn submit(
+        queue: &str,
+        bytes: &[u8],
+        wait: Duration,
+    ) -> Result<(), TransportError> {
         let mut child = command("lp")
             .args(["-d", queue, "-o", "raw", "-t", "pispas"])
             .stdin(Stdio::piped())
@@ -153,7 +157,10 @@ mod cups {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
-    pub async fn status(queue: &str, wait: Duration) -> Result<StatusReport, TransportError> {
+    pub(crate) async fn status(
+        queue: &str,
+        wait: Duration,
+    ) -> Result<StatusReport, TransportError> {
         let text = lpstat(&["-p", queue], wait).await?;
         let p = parse_lpstat(&text)
             .into_iter()
@@ -167,7 +174,7 @@ mod cups {
         })
     }
 
-    pub async fn list() -> Vec<SystemPrinter> {
+    pub(crate) async fn list() -> Vec<SystemPrinter> {
         lpstat(&["-p"], Duration::from_secs(3))
             .await
             .map(|t| parse_lpstat(&t))
@@ -176,7 +183,7 @@ mod cups {
 
     /// Parses `lpstat -p` lines: `printer NAME is idle.  enabled since …`, `printer NAME disabled
     /// since …`, `printer NAME now printing NAME-3.  enabled since …`.
-    pub fn parse_lpstat(text: &str) -> Vec<SystemPrinter> {
+    pub(crate) fn parse_lpstat(text: &str) -> Vec<SystemPrinter> {
         text.lines()
             .filter_map(|line| {
                 let rest = line.strip_prefix("printer ")?;
