@@ -123,7 +123,7 @@ impl Engine {
         let store = Store::open(&config.data_dir)?;
         let command_log = if config.command_log {
             CommandLog::start(
-                store.clone(),
+                Store::open_file(&config.data_dir, crate::commandlog::FILE)?,
                 events.clone(),
                 Retention {
                     max_age: config.command_log_max_age,

@@ -146,7 +146,7 @@ async fn the_log_is_trimmed_by_size() {
             .await
             .unwrap();
     }
-    let store = engine.engine.store().clone();
+    let store = engine.engine.command_log().store().unwrap().clone();
     // Trimming runs at start and every few minutes; run it the way a restart would.
     engine.engine.shutdown().await;
     let mut values = std::collections::BTreeMap::new();
@@ -271,4 +271,84 @@ async fn a_device_state_event_shows_in_status_and_in_the_log() {
     .await;
     assert_eq!(entry["TARGET"], "PRINT");
     assert_eq!(entry["CLIENT"], "all clients");
+}
+
+#[tokio::test]
+async fn a_30_mib_frame_of_semicolons_does_not_hold_up_printing() {
+    // Before: the writer redacted this frame quadratically while holding the database the print
+    // queue commits to, so the PRINT below waited for many minutes.
+    let sim = pispas_sim::printer::VirtualPrinter::start_tcp("127.0.0.1:0")
+        .await
+        .unwrap();
+    let engine = start_engine(
+        "cmdlog-hostile",
+        &[("PRINTER_RECEIPT", &format!("tcp://{}", sim.addr()))],
+    )
+    .await;
+    let mut hostile = Client::plain(engine.addr()).await.unwrap();
+    hostile.send_text(";".repeat(30 * 1024 * 1024)).await.unwrap();
+    let bad = hostile.next().await.unwrap();
+    assert_eq!(bad["MESSAGE_DATA"]["CODE"], "BAD_JSON");
+    let mut pos = Client::plain(engine.addr()).await.unwrap();
+    let r = pos
+        .call(
+            "PRINT",
+            "PRINT",
+            json!({ "PRINTER": "RECEIPT", "FORMAT": "TEXT", "DATA": "after the flood" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r["MESSAGE_DATA"]["STATE"], "DELIVERED", "{r}");
+    // The frame is in the log as a summary of its size, not as 30 MiB.
+    let mut admin = admin(engine.addr(), engine.engine.admin_token()).await;
+    let entry = find(&mut admin, json!({ "RESULT": "FAILURE" }), |e| {
+        e["CODE"] == "BAD_JSON"
+    })
+    .await;
+    let full = admin
+        .call("BASE", "LOG_GET", json!({ "ID": entry["ID"] }))
+        .await
+        .unwrap();
+    let request = full["MESSAGE_DATA"]["REQUEST"].to_string();
+    assert!(request.len() < 4096, "{} bytes kept", request.len());
+    assert!(request.contains("TRUNCATED"), "{request}");
+}
+
+#[tokio::test]
+async fn the_size_limit_holds_while_the_log_writes() {
+    let engine = start_engine("cmdlog-live-trim", &[("COMMAND_LOG_MAX_MB", "1")]).await;
+    let mut pos = Client::plain(engine.addr()).await.unwrap();
+    let big = "x".repeat(8000);
+    for _ in 0..400 {
+        pos.call("BASE", "ECHO", json!({ "DATA": big }))
+            .await
+            .unwrap();
+    }
+    let store = engine.engine.command_log().store().unwrap().clone();
+    let sum = || async {
+        store
+            .call(|c| {
+                c.query_row("SELECT COALESCE(SUM(bytes),0), COUNT(*) FROM command_log", [], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })
+            })
+            .await
+            .unwrap()
+    };
+    // 400 entries of ~16 KB (request and reply) is ~6 MB: the writer trims after each batch,
+    // not only at the next restart. Wait until every entry has been written.
+    let mut last = (0, 0);
+    for _ in 0..200 {
+        last = sum().await;
+        let ids: i64 = store
+            .call(|c| c.query_row("SELECT COALESCE(MAX(id),0) FROM command_log", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        if ids >= 400 && last.0 <= 1024 * 1024 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(last.0 <= 1024 * 1024, "{} bytes in {} entries", last.0, last.1);
+    assert!(last.1 > 0);
 }

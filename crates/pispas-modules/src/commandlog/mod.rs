@@ -24,6 +24,15 @@ use tokio::sync::{mpsc, oneshot};
 pub const LIVE_TOPIC: &str = "LOG";
 /// Entries waiting for the writer before new ones are dropped.
 const QUEUE: usize = 16 * 1024;
+/// Bytes of text waiting for the writer before new entries are dropped, so a burst of large
+/// frames cannot hold the memory of sixteen thousand copies.
+const MAX_QUEUED_BYTES: usize = 32 * 1024 * 1024;
+/// A frame or reply longer than this is recorded as a summary (its size, TARGET, ACTION, UUID),
+/// not copied: the log keeps who sent what, not the 30 MiB themselves.
+const MAX_TEXT: usize = 256 * 1024;
+/// The database file of the command log, beside the engine's: its writes never wait for the
+/// print queue's or the payment journal's, nor they for it.
+pub const FILE: &str = "commandlog.db";
 
 const SCHEMA: &str = "
 CREATE TABLE command_log (
@@ -85,6 +94,16 @@ pub(crate) enum Record {
     Close(oneshot::Sender<()>),
 }
 
+impl Record {
+    /// The text it holds, as counted against [`MAX_QUEUED_BYTES`].
+    pub(crate) fn queued_bytes(&self) -> usize {
+        match self {
+            Record::Request { text, .. } | Record::Reply { text, .. } => text.len(),
+            Record::Event { .. } | Record::Close(_) => 0,
+        }
+    }
+}
+
 /// A cheap, cloneable handle. A disabled log records nothing and answers queries with nothing.
 #[derive(Clone)]
 pub struct CommandLog {
@@ -98,6 +117,7 @@ struct Inner {
     dropped: AtomicU64,
     live: Mutex<HashSet<u64>>,
     live_count: AtomicUsize,
+    queued_bytes: AtomicUsize,
     writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -112,6 +132,7 @@ impl CommandLog {
                 dropped: AtomicU64::new(0),
                 live: Mutex::new(HashSet::new()),
                 live_count: AtomicUsize::new(0),
+                queued_bytes: AtomicUsize::new(0),
                 writer: Mutex::new(None),
             }),
         }
@@ -142,6 +163,7 @@ impl CommandLog {
                 dropped: AtomicU64::new(0),
                 live: Mutex::new(HashSet::new()),
                 live_count: AtomicUsize::new(0),
+                queued_bytes: AtomicUsize::new(0),
                 writer: Mutex::new(None),
             }),
         };
@@ -174,27 +196,61 @@ impl CommandLog {
         self.inner.dropped.load(Ordering::Relaxed)
     }
 
-    /// Records a request as it arrives (`target` and `action` as parsed, to skip log reads);
-    /// returns the entry id for [`CommandLog::reply`], or 0 when nothing was recorded.
-    pub fn request(&self, client: &Arc<Client>, target: &str, action: &str, text: &str) -> u64 {
+    /// Records a request as it arrives (`target`, `action` and `uuid` as parsed, to skip log
+    /// reads and to summarise a frame too large to keep); returns the entry id for
+    /// [`CommandLog::reply`], or 0 when nothing was recorded.
+    pub fn request(
+        &self,
+        client: &Arc<Client>,
+        target: &str,
+        action: &str,
+        uuid: &str,
+        text: &str,
+    ) -> u64 {
         let Some(tx) = &self.inner.tx else {
             return 0;
         };
         if is_log_reading(target, action) {
             return 0;
         }
+        let text = if text.len() > MAX_TEXT {
+            serde_json::json!({ "UUIDV4": uuid, "TARGET": target, "ACTION": action, "TRUNCATED": true, "BYTES": text.len() })
+                .to_string()
+        } else {
+            text.to_string()
+        };
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let record = Record::Request {
             id,
             at_ms: now_ms(),
             client: client.clone(),
-            text: text.to_string(),
+            text,
         };
-        if tx.try_send(record).is_err() {
-            self.inner.dropped.fetch_add(1, Ordering::Relaxed);
-            return 0;
+        if self.send(tx, record) {
+            id
+        } else {
+            0
         }
-        id
+    }
+
+    /// Queues a record within the byte budget; false (and counted as dropped) when it does not
+    /// fit or the queue is full.
+    fn send(&self, tx: &mpsc::Sender<Record>, record: Record) -> bool {
+        let bytes = record.queued_bytes();
+        let before = self.inner.queued_bytes.fetch_add(bytes, Ordering::Relaxed);
+        if before + bytes > MAX_QUEUED_BYTES || tx.try_send(record).is_err() {
+            self.inner.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+            self.inner.dropped.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// The writer took a record off the queue.
+    pub(crate) fn dequeued(&self, record: &Record) {
+        self.inner
+            .queued_bytes
+            .fetch_sub(record.queued_bytes(), Ordering::Relaxed);
     }
 
     /// Records the reply to entry `id` (from [`CommandLog::request`]); `code` is the FAILURE
@@ -203,20 +259,23 @@ impl CommandLog {
         let (Some(tx), true) = (&self.inner.tx, id != 0) else {
             return;
         };
+        let text = if text.len() > MAX_TEXT {
+            serde_json::json!({ "TRUNCATED": true, "BYTES": text.len() }).to_string()
+        } else {
+            text.to_string()
+        };
         let record = Record::Reply {
             id,
             duration_us: duration.as_micros() as u64,
             code,
-            text: text.to_string(),
+            text,
         };
-        if tx.try_send(record).is_err() {
-            self.inner.dropped.fetch_add(1, Ordering::Relaxed);
-        }
+        self.send(tx, record);
     }
 
     /// Records a frame that was not a valid request, with the FAILURE it got.
     pub fn rejected(&self, client: &Arc<Client>, text: &str, code: &'static str, reply: &str) {
-        let id = self.request(client, "-", "-", text);
+        let id = self.request(client, "-", "-", "", text);
         self.reply(id, Duration::ZERO, Some(code), reply);
     }
 

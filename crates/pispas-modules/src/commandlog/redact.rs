@@ -67,25 +67,27 @@ pub fn redact(value: &mut Value) {
     }
 }
 
-/// The redacted form of a string, or `None` when it needs no change.
+/// The redacted form of a string, or `None` when it needs no change. The string is cut to
+/// [`MAX_STRING`] first and only what is kept is searched, so the work is bounded and linear
+/// whatever a client sends.
 pub fn redact_text(s: &str) -> Option<String> {
-    let mut out = mask_tracks(s);
-    if let Some(masked) = mask_card_numbers(out.as_deref().unwrap_or(s)) {
-        out = Some(masked);
-    }
-    let current = out.as_deref().unwrap_or(s);
-    if current.len() > MAX_STRING {
-        let mut cut = MAX_STRING;
-        while !current.is_char_boundary(cut) {
-            cut -= 1;
+    let (kept, cut) = if s.len() > MAX_STRING {
+        let mut end = MAX_STRING;
+        while !s.is_char_boundary(end) {
+            end -= 1;
         }
-        out = Some(format!(
-            "{}…[{} bytes cut]",
-            &current[..cut],
-            current.len() - cut
-        ));
+        (&s[..end], s.len() - end)
+    } else {
+        (s, 0)
+    };
+    let tracks = mask_tracks(kept);
+    let cards = mask_card_numbers(tracks.as_deref().unwrap_or(kept));
+    let clean = cards.or(tracks);
+    if cut == 0 {
+        return clean;
     }
-    out
+    let kept = clean.as_deref().unwrap_or(kept);
+    Some(format!("{kept}…[{cut} bytes cut]"))
 }
 
 /// Masks runs of 13–19 digits (spaces or dashes allowed between them) that pass the Luhn check,
@@ -159,36 +161,55 @@ fn luhn(digits: &[u8]) -> bool {
     sum % 10 == 0
 }
 
-/// Removes magnetic-stripe track data: track 1 (`%B<pan>^NAME^…?`) and track 2 (`;<pan>=…?`).
+/// The longest track a reader emits (track 1 is at most 79 characters); a start sentinel with
+/// no end sentinel within this many bytes ends here.
+const TRACK_MAX: usize = 112;
+
+/// Removes magnetic-stripe track data: track 1 (`%B` + 12–19 digits + `^…?`) and track 2
+/// (`;` + 12–19 digits + `=…?`). One pass with a bounded look-ahead at each sentinel, so the
+/// time is linear in the text however many `%` and `;` it holds.
 fn mask_tracks(s: &str) -> Option<String> {
+    let b = s.as_bytes();
     let mut out = String::new();
-    let mut rest = s;
-    let mut changed = false;
-    while let Some(pos) = rest.find(['%', ';']) {
-        let (head, tail) = rest.split_at(pos);
-        let is_track1 = tail.starts_with("%B") && tail[2..].contains('^');
-        let is_track2 = tail.starts_with(';')
-            && tail[1..]
-                .split('=')
-                .next()
-                .is_some_and(|p| p.len() >= 12 && p.bytes().all(|b| b.is_ascii_digit()))
-            && tail.contains('=');
-        if is_track1 || is_track2 {
-            out.push_str(head);
-            out.push_str("[track data removed]");
-            changed = true;
-            rest = match tail[1..].find('?') {
-                Some(end) => &tail[end + 2..],
-                None => "",
-            };
-        } else {
-            out.push_str(head);
-            out.push_str(&tail[..1]);
-            rest = &tail[1..];
+    let (mut last, mut i) = (0, 0);
+    while i < b.len() {
+        let body = match b[i] {
+            b'%' if b.get(i + 1) == Some(&b'B') => pan_then(b, i + 2, b'^'),
+            b';' => pan_then(b, i + 1, b'='),
+            _ => None,
+        };
+        let Some(after) = body else {
+            i += 1;
+            continue;
+        };
+        let limit = (i + TRACK_MAX).min(b.len());
+        let mut end = b[after..limit]
+            .iter()
+            .position(|&c| c == b'?')
+            .map_or(limit, |p| after + p + 1);
+        while !s.is_char_boundary(end) {
+            end += 1;
         }
+        out.push_str(&s[last..i]);
+        out.push_str("[track data removed]");
+        last = end;
+        i = end;
     }
-    out.push_str(rest);
-    changed.then_some(out)
+    if last == 0 {
+        return None;
+    }
+    out.push_str(&s[last..]);
+    Some(out)
+}
+
+/// When `b[from..]` is 12–19 digits followed by `sep`, the index after `sep`.
+fn pan_then(b: &[u8], from: usize, sep: u8) -> Option<usize> {
+    let digits = b[from.min(b.len())..]
+        .iter()
+        .take(20)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    ((12..=19).contains(&digits) && b.get(from + digits) == Some(&sep)).then_some(from + digits + 1)
 }
 
 #[cfg(test)]
@@ -247,6 +268,37 @@ mod tests {
             redact_text(&format!("x {t2} y")).unwrap(),
             "x [track data removed] y"
         );
+    }
+
+    #[test]
+    fn a_track_without_its_end_sentinel_is_removed_to_a_bounded_length() {
+        let t2 = format!(";4111111111111111=2512{}", "x".repeat(500));
+        let out = redact_text(&t2).unwrap();
+        assert!(out.starts_with("[track data removed]"), "{out}");
+        assert!(!out.contains("4111"));
+        assert_eq!(out.len(), "[track data removed]".len() + 500 + 22 - TRACK_MAX);
+    }
+
+    #[test]
+    fn sentinels_that_start_no_track_are_kept() {
+        assert_eq!(redact_text("50% off; see %Bar and ;12=x"), None);
+    }
+
+    #[test]
+    fn millions_of_sentinels_take_linear_time_and_keep_the_cut() {
+        // Before, every `;` rescanned the rest of the text: this took minutes.
+        let hostile = ";".repeat(30 * 1024 * 1024);
+        let out = redact_text(&hostile).unwrap();
+        assert!(out.ends_with(&format!("…[{} bytes cut]", hostile.len() - MAX_STRING)));
+        let tracks = format!("%B{}", "4111111111111111^".repeat(2_000_000));
+        assert!(redact_text(&tracks).unwrap().len() < MAX_STRING + 64);
+    }
+
+    #[test]
+    fn a_card_number_after_the_cut_is_not_kept_at_all() {
+        let text = format!("{}4111 1111 1111 1111", "a".repeat(MAX_STRING));
+        let out = redact_text(&text).unwrap();
+        assert!(!out.contains("1111 1111"), "the tail is cut before anything else");
     }
 
     #[test]

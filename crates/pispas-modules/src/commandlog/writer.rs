@@ -1,8 +1,10 @@
-//! The command log's one writer task: every 50 ms it takes whatever is queued and, on the blocking
-//! pool, redacts it and writes it in one transaction; then it publishes live entries to watchers.
-//! Also trims the table by age and size every few minutes.
+//! The command log's one writer task: every 50 ms it takes whatever is queued, parses and redacts
+//! it on the blocking pool (without holding the database), then writes it in one transaction in
+//! the log's own database; then it publishes live entries to watchers. The size limit is kept as
+//! it writes; the age limit every few minutes.
 //!
-//! It never holds up a connection: connections only `try_send` to it.
+//! It never holds up a connection (they only `try_send` to it), and it shares no database with
+//! the print queue or the payment journal, so it can never stall them.
 
 use super::redact::redact;
 use super::{now_ms, Client, CommandLog, Record, Retention, LIVE_TOPIC};
@@ -42,6 +44,27 @@ enum Row {
     Finish(u64, Finish),
 }
 
+impl Row {
+    /// What the row adds to the table, as counted against COMMAND_LOG_MAX_MB.
+    fn bytes(&self) -> u64 {
+        let n = match self {
+            Row::Insert {
+                request,
+                finish,
+                client,
+                ..
+            } => {
+                request.as_ref().map_or(0, String::len)
+                    + finish.as_ref().map_or(0, |f| f.reply.len())
+                    + client.len()
+                    + 64
+            }
+            Row::Finish(_, f) => f.reply.len(),
+        };
+        n as u64
+    }
+}
+
 /// How a request ended.
 struct Finish {
     duration_us: u64,
@@ -63,6 +86,7 @@ pub(super) async fn run(
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_prune = std::time::Instant::now();
+    let mut total_bytes = stored_bytes(&store).await;
     loop {
         tick.tick().await;
         let mut closing = None;
@@ -73,13 +97,17 @@ pub(super) async fn run(
                     // Whatever was queued before Close is in `batch`; anything after it is
                     // still written below.
                     while let Ok(r) = rx.try_recv() {
+                        log.dequeued(&r);
                         if !matches!(r, Record::Close(_)) {
                             batch.push(r);
                         }
                     }
                     break;
                 }
-                Ok(r) => batch.push(r),
+                Ok(r) => {
+                    log.dequeued(&r);
+                    batch.push(r);
+                }
                 Err(mpsc::error::TryRecvError::Empty) => break,
                 Err(mpsc::error::TryRecvError::Disconnected) => break,
             }
@@ -101,33 +129,42 @@ pub(super) async fn run(
         if !batch.is_empty() {
             let records: Vec<Record> = std::mem::take(&mut batch);
             batch.reserve(BATCH);
-            write(&store, records, &events, &log).await;
+            total_bytes += write(&store, records, &events, &log).await;
         }
         if let Some(done) = closing {
             let _ = done.send(());
             return;
         }
-        if last_prune.elapsed() >= PRUNE_EVERY {
+        // The size limit holds as the log writes, not only every few minutes.
+        if total_bytes > retention.max_bytes || last_prune.elapsed() >= PRUNE_EVERY {
             last_prune = std::time::Instant::now();
             let s = store.clone();
-            if let Err(e) = tokio::task::spawn_blocking(move || prune_now(&s, retention)).await {
-                tracing::warn!(error = %e, "command log trim failed");
+            match tokio::task::spawn_blocking(move || prune(&s, retention)).await {
+                Ok(Ok(left)) => total_bytes = left,
+                Ok(Err(e)) => tracing::warn!(error = %e, "command log trim failed"),
+                Err(e) => tracing::warn!(error = %e, "command log trim failed"),
             }
         }
     }
 }
 
-fn prune_now(store: &Store, retention: Retention) {
-    if let Err(e) = prune(store, retention) {
-        tracing::warn!(error = %e, "command log trim failed");
-    }
+/// The bytes the table holds now (0 when it cannot be read: the next trim corrects it).
+async fn stored_bytes(store: &Store) -> u64 {
+    store
+        .call(|c| {
+            c.query_row("SELECT COALESCE(SUM(bytes), 0) FROM command_log", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        })
+        .await
+        .map_or(0, |b| b.max(0) as u64)
 }
 
 /// Deletes entries older than the age limit, then the oldest ones until the table is under the
-/// size limit.
+/// size limit; returns the bytes left.
 ///
 /// Fails when the database cannot be written.
-pub(super) fn prune(store: &Store, retention: Retention) -> Result<(), StoreError> {
+pub(super) fn prune(store: &Store, retention: Retention) -> Result<u64, StoreError> {
     let cutoff = now_ms().saturating_sub(retention.max_age.as_millis() as u64) as i64;
     let max = retention.max_bytes as i64;
     store.call_blocking(|c| {
@@ -161,7 +198,7 @@ pub(super) fn prune(store: &Store, retention: Retention) -> Result<(), StoreErro
                 "command log trimmed (COMMAND_LOG_DAYS / COMMAND_LOG_MAX_MB)"
             );
         }
-        Ok(())
+        Ok(total.max(0) as u64)
     })
 }
 
@@ -358,13 +395,21 @@ fn to_row(record: Record) -> Option<Row> {
     })
 }
 
-/// Converts and writes on the blocking pool: parsing and redacting a batch takes milliseconds,
-/// which on an async worker would delay the requests queued behind it.
-async fn write(store: &Store, records: Vec<Record>, events: &EventBus, log: &CommandLog) {
+/// Converts on the blocking pool (parsing and redacting a batch takes milliseconds, which on an
+/// async worker would delay the requests queued behind it), then writes in one transaction;
+/// the database is held only for the write. Returns the bytes added.
+async fn write(store: &Store, records: Vec<Record>, events: &EventBus, log: &CommandLog) -> u64 {
     let watched = log.watched();
+    let rows = match tokio::task::spawn_blocking(move || to_rows(records.into_iter())).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!(error = %e, "command log entries could not be converted; lost");
+            return 0;
+        }
+    };
+    let added: u64 = rows.iter().map(Row::bytes).sum();
     let result = store
         .call(move |c| {
-            let rows = to_rows(records.into_iter());
             let tx = c.transaction()?;
             let mut changed = Vec::new();
             {
@@ -384,10 +429,7 @@ async fn write(store: &Store, records: Vec<Record>, events: &EventBus, log: &Com
                                 (Some(f), _) if f.code.is_some() => "FAILURE",
                                 (Some(_), _) => "SUCCESS",
                             };
-                            let bytes = request.as_ref().map_or(0, String::len)
-                                + finish.as_ref().map_or(0, |f| f.reply.len())
-                                + client.len()
-                                + 64;
+                            let bytes = row.bytes();
                             insert.execute(params![
                                 *id as i64, *at_ms as i64, kind, conn.map(|c| c as i64), client, target,
                                 action, uuid, result, request, bytes as i64,
@@ -430,8 +472,12 @@ async fn write(store: &Store, records: Vec<Record>, events: &EventBus, log: &Com
                 });
             }
         }
-        Err(e) => tracing::warn!(error = %e, "command log write failed; entries lost"),
+        Err(e) => {
+            tracing::warn!(error = %e, "command log write failed; entries lost");
+            return 0;
+        }
     }
+    added
 }
 
 #[cfg(test)]

@@ -334,7 +334,9 @@ fn accept_text(
             let service = request.target.clone();
             let uuid = request.uuid.clone();
             let action = request.action.clone();
-            let entry = shared.command_log.request(client, &service, &action, text);
+            let entry = shared
+                .command_log
+                .request(client, &service, &action, &uuid, text);
             let work = shared.router.dispatch(request, ctx.clone());
             in_flight.push(Box::pin(async move {
                 (

@@ -45,7 +45,16 @@ impl Store {
     ///
     /// Fails when the file cannot be opened or is not a SQLite database.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        let path = data_dir.join(FILE);
+        Store::open_file(data_dir, FILE)
+    }
+
+    /// Opens (creating if needed) the database `file` in `data_dir`, as [`Store::open`] does.
+    /// A part whose writes must never wait for another's (the command log) has a file of its
+    /// own: SQLite lets one writer at a time into a database.
+    ///
+    /// Fails when the file cannot be opened or is not a SQLite database.
+    pub fn open_file(data_dir: &Path, file: &str) -> Result<Store, StoreError> {
+        let path = data_dir.join(file);
         let open_err = |source| StoreError::Open {
             path: path.clone(),
             source,
