@@ -286,7 +286,10 @@ async fn a_30_mib_frame_of_semicolons_does_not_hold_up_printing() {
     )
     .await;
     let mut hostile = Client::plain(engine.addr()).await.unwrap();
-    hostile.send_text(";".repeat(30 * 1024 * 1024)).await.unwrap();
+    hostile
+        .send_text(";".repeat(30 * 1024 * 1024))
+        .await
+        .unwrap();
     let bad = hostile.next().await.unwrap();
     assert_eq!(bad["MESSAGE_DATA"]["CODE"], "BAD_JSON");
     let mut pos = Client::plain(engine.addr()).await.unwrap();
@@ -328,9 +331,11 @@ async fn the_size_limit_holds_while_the_log_writes() {
     let sum = || async {
         store
             .call(|c| {
-                c.query_row("SELECT COALESCE(SUM(bytes),0), COUNT(*) FROM command_log", [], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-                })
+                c.query_row(
+                    "SELECT COALESCE(SUM(bytes),0), COUNT(*) FROM command_log",
+                    [],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+                )
             })
             .await
             .unwrap()
@@ -341,7 +346,11 @@ async fn the_size_limit_holds_while_the_log_writes() {
     for _ in 0..200 {
         last = sum().await;
         let ids: i64 = store
-            .call(|c| c.query_row("SELECT COALESCE(MAX(id),0) FROM command_log", [], |r| r.get(0)))
+            .call(|c| {
+                c.query_row("SELECT COALESCE(MAX(id),0) FROM command_log", [], |r| {
+                    r.get(0)
+                })
+            })
             .await
             .unwrap();
         if ids >= 400 && last.0 <= 1024 * 1024 {
@@ -349,6 +358,11 @@ async fn the_size_limit_holds_while_the_log_writes() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(last.0 <= 1024 * 1024, "{} bytes in {} entries", last.0, last.1);
+    assert!(
+        last.0 <= 1024 * 1024,
+        "{} bytes in {} entries",
+        last.0,
+        last.1
+    );
     assert!(last.1 > 0);
 }

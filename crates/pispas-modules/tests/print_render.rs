@@ -102,7 +102,12 @@ async fn html_that_never_finishes_loading_fails_cleanly_and_the_next_job_prints(
     let server = engine(
         "print-html-hang",
         &[("RECEIPT", format!("tcp://{}", sim.addr()))],
-        &[("PRINT_RENDER_TIMEOUT_MS", "4000")],
+        // Loopback is never loaded by default (PRINT_HTML_FETCH=public): list it, so the image
+        // is really asked for and never arrives.
+        &[
+            ("PRINT_RENDER_TIMEOUT_MS", "4000"),
+            ("PRINT_HTML_FETCH", "127.0.0.1"),
+        ],
     )
     .await;
     let mut c = Client::plain(server.addr()).await.unwrap();

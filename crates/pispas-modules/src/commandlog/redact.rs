@@ -276,7 +276,10 @@ mod tests {
         let out = redact_text(&t2).unwrap();
         assert!(out.starts_with("[track data removed]"), "{out}");
         assert!(!out.contains("4111"));
-        assert_eq!(out.len(), "[track data removed]".len() + 500 + 22 - TRACK_MAX);
+        assert_eq!(
+            out.len(),
+            "[track data removed]".len() + 500 + 22 - TRACK_MAX
+        );
     }
 
     #[test]
@@ -298,7 +301,10 @@ mod tests {
     fn a_card_number_after_the_cut_is_not_kept_at_all() {
         let text = format!("{}4111 1111 1111 1111", "a".repeat(MAX_STRING));
         let out = redact_text(&text).unwrap();
-        assert!(!out.contains("1111 1111"), "the tail is cut before anything else");
+        assert!(
+            !out.contains("1111 1111"),
+            "the tail is cut before anything else"
+        );
     }
 
     #[test]

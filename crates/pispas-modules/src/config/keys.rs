@@ -30,6 +30,8 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("PRINT_MAX_DATA_BYTES", "16777216", "Largest decoded DATA accepted by PRINT (16 MiB)."),
     ("PRINT_MAX_PAGES", "50", "Most pages of a PDF that are printed."),
     ("PRINT_REPLY_TIMEOUT_MS", "30000", "Longest a PRINT reply waits for the job to be delivered before answering with its current state."),
+    ("PRINT_HTML_SCRIPTS", "off", "Run JavaScript in HTML receipts (off: a receipt is a document; an order note with a script in it does nothing)."),
+    ("PRINT_HTML_FETCH", "public", "What an HTML receipt may load: public (internet addresses only, never this computer, the shop's network or cloud metadata), none (only data: URIs), or a list of host names (cdn.example.com,img.example.com)."),
     ("PRINT_PREWARM", "true", "Start the rendering browser when PRINT starts, so the first HTML receipt is fast."),
     ("CHROME_PATH", "Edge, Chrome or Chromium in their usual places", "Browser used to render HTML receipts."),
     ("PDFIUM_PATH", "beside the app, its resources, /usr/local/lib, the system", "pdfium library (file or folder) used to render PDFs."),

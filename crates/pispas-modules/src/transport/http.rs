@@ -45,6 +45,28 @@ pub fn install_crypto_provider() {
 ///
 /// Fails when the extra CA is not a PEM certificate or the TLS setup cannot be built.
 pub fn client(options: &ClientOptions) -> Result<reqwest::Client, String> {
+    builder(options)?
+        .build()
+        .map_err(|e| format!("HTTP client: {e}"))
+}
+
+/// A client that reaches `host` only at `addrs` (already checked by the caller), never through
+/// a fresh DNS answer; redirects are not followed.
+///
+/// Fails as [`client`] does.
+pub fn client_pinned(
+    options: &ClientOptions,
+    host: &str,
+    addrs: &[std::net::SocketAddr],
+) -> Result<reqwest::Client, String> {
+    builder(options)?
+        .resolve_to_addrs(host, addrs)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| format!("HTTP client: {e}"))
+}
+
+fn builder(options: &ClientOptions) -> Result<reqwest::ClientBuilder, String> {
     install_crypto_provider();
     let mut builder = reqwest::Client::builder()
         .connect_timeout(options.connect_timeout)
@@ -58,5 +80,5 @@ pub fn client(options: &ClientOptions) -> Result<reqwest::Client, String> {
     if options.accept_invalid_certs {
         builder = builder.tls_danger_accept_invalid_certs(true);
     }
-    builder.build().map_err(|e| format!("HTTP client: {e}"))
+    Ok(builder)
 }

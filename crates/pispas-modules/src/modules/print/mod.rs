@@ -46,6 +46,7 @@ impl Print {
         let store = JobStore::open(ctx.store.clone())?;
         let renderer = Renderer::new(RenderSettings {
             chrome_path: config.chrome_path.clone(),
+            html: config.html.clone(),
             pdfium_path: config.pdfium_path.clone(),
             timeout: config.render_timeout,
             max_pages: config.max_pages,

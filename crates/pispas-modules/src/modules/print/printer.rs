@@ -5,6 +5,8 @@
 
 use super::codepage::Codepage;
 use super::program::CutMode;
+use super::render::fetch::FetchPolicy;
+use super::render::html::HtmlPolicy;
 use super::uri::{self, PrinterAddress, PrinterUri};
 use crate::config::ConfigEnv;
 use crate::transport::serial::SerialSettings;
@@ -50,6 +52,8 @@ pub struct PrintConfig {
     pub pdfium_path: Option<PathBuf>,
     /// Start the browser when the module starts, so the first HTML job is fast.
     pub prewarm: bool,
+    /// What HTML receipts may do (PRINT_HTML_SCRIPTS, PRINT_HTML_FETCH).
+    pub html: HtmlPolicy,
 }
 
 /// A refused PRINT setting, naming the key.
@@ -128,7 +132,21 @@ impl PrintConfig {
                 parse_bool(v).ok_or_else(|| invalid("PRINT_PREWARM", "must be true or false"))?
             }
         };
+        let html_scripts = match get("PRINT_HTML_SCRIPTS") {
+            None => false,
+            Some(v) => {
+                parse_bool(v).ok_or_else(|| invalid("PRINT_HTML_SCRIPTS", "must be on or off"))?
+            }
+        };
+        let html_fetch = match get("PRINT_HTML_FETCH") {
+            None => FetchPolicy::Public,
+            Some(v) => FetchPolicy::parse(v).map_err(|e| invalid("PRINT_HTML_FETCH", e))?,
+        };
         Ok(PrintConfig {
+            html: HtmlPolicy {
+                scripts: html_scripts,
+                fetch: html_fetch,
+            },
             printers,
             default_printer,
             resume_window,

@@ -1,21 +1,36 @@
 //! HTML → PDF with a warm headless Chromium-family browser over CDP (chromiumoxide).
 //!
-//! One browser and one page are kept warm; documents are written into that page (an about:blank
-//! origin, which cannot read `file://`), and every request the page makes is intercepted:
-//! only http(s) goes through, so `file://` and other local schemes are refused twice over. A
-//! render that fails or times out throws the page away; a browser that died is relaunched on the
-//! next render. The layout is `css_width` CSS pixels wide (default: one CSS pixel per dot) and the
-//! PDF page is exactly as tall as the content, so pdfium gets one page per receipt.
+//! A receipt is a document, not a program. By default (`PRINT_HTML_SCRIPTS=off`) JavaScript
+//! does not run, pop-ups are blocked, and each receipt is laid out in a fresh browser context
+//! (its own cookies, storage and cache, thrown away after the receipt), so nothing of one
+//! receipt reaches the next. Every request the page makes is intercepted: `file://` and other
+//! local schemes are refused, and http(s) subresources are decided by `PRINT_HTML_FETCH`
+//! (`fetch.rs`: public addresses only by default) and fetched by the engine from the address it
+//! checked. The browser stays warm, and the next receipt's context is prepared while the printer
+//! prints the last one, so the fresh context costs the POS nothing.
+//!
+//! A render that fails or times out throws its context away; a browser that died is relaunched
+//! on the next render. The layout is `css_width` CSS pixels wide (default: one CSS pixel per dot)
+//! and the PDF page is exactly as tall as the content, so pdfium gets one page per receipt.
 
+use super::fetch::{self, FetchPolicy};
 use super::RenderError;
+use base64::Engine as _;
+use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::emulation::{
-    SetDeviceMetricsOverrideParams, SetEmulatedMediaParams,
+    SetDeviceMetricsOverrideParams, SetEmulatedMediaParams, SetScriptExecutionDisabledParams,
 };
 use chromiumoxide::cdp::browser_protocol::fetch::{
-    ContinueRequestParams, EnableParams, EventRequestPaused, FailRequestParams, RequestPattern,
+    ContinueRequestParams, EnableParams, EventRequestPaused, FailRequestParams,
+    FulfillRequestParams, HeaderEntry, RequestPattern,
 };
 use chromiumoxide::cdp::browser_protocol::network::ErrorReason;
-use chromiumoxide::cdp::browser_protocol::page::PrintToPdfParams;
+use chromiumoxide::cdp::browser_protocol::page::{
+    GetLayoutMetricsParams, PrintToPdfParams, SetDocumentContentParams,
+};
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams,
+};
 use chromiumoxide::{Browser, BrowserConfig, Page};
 use futures_util::StreamExt;
 use std::path::PathBuf;
@@ -30,9 +45,31 @@ const PRINTER_DPI: f64 = 203.2;
 const CSS_DPI: f64 = 96.0;
 /// Tallest PDF page Chromium is asked for, in inches (PDF's own limit is 200).
 const MAX_PAGE_INCHES: f64 = 199.0;
+/// Where the browser's own connections go: nowhere (the discard port on loopback).
+const DEAD_PROXY: &str = "http://127.0.0.1:9";
+/// Longest a subresource fetch may take (the whole render has its own timeout too).
+const FETCH_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Resolves the content height once web fonts are in.
-const HEIGHT_JS: &str = "document.fonts.ready.then(() => Math.ceil(Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)))";
+/// Resolves once web fonts are in (only when scripts run; otherwise the load event is enough).
+const FONTS_JS: &str = "document.fonts.ready.then(() => true)";
+
+/// What a receipt may do (PRINT_HTML_SCRIPTS, PRINT_HTML_FETCH).
+#[derive(Debug, Clone)]
+pub struct HtmlPolicy {
+    /// Run the document's JavaScript (off by default).
+    pub scripts: bool,
+    /// Which subresources load.
+    pub fetch: FetchPolicy,
+}
+
+impl Default for HtmlPolicy {
+    fn default() -> Self {
+        HtmlPolicy {
+            scripts: false,
+            fetch: FetchPolicy::Public,
+        }
+    }
+}
 
 /// The warm browser; a cheap clone.
 #[derive(Clone)]
@@ -42,15 +79,23 @@ pub struct HtmlRenderer {
 
 struct Inner {
     browser_path: Option<PathBuf>,
+    policy: Arc<HtmlPolicy>,
     warm: Mutex<Option<Warm>>,
 }
 
 struct Warm {
     browser: Browser,
-    page: Option<Page>,
+    /// A fresh context and page, ready for the next receipt.
+    spare: Option<Fresh>,
     handler: JoinHandle<()>,
     user_data_dir: PathBuf,
     pid: Option<u32>,
+}
+
+/// A browser context used for one receipt only, and its page.
+struct Fresh {
+    context: BrowserContextId,
+    page: Page,
 }
 
 impl Drop for Warm {
@@ -66,22 +111,25 @@ impl Drop for Warm {
 }
 
 impl HtmlRenderer {
-    /// A renderer using `browser_path` (CHROME_PATH) or the first browser found. Starts nothing.
-    pub fn new(browser_path: Option<PathBuf>) -> Self {
+    /// A renderer using `browser_path` (CHROME_PATH) or the first browser found, under `policy`.
+    /// Starts nothing.
+    pub fn new(browser_path: Option<PathBuf>, policy: HtmlPolicy) -> Self {
         HtmlRenderer {
             inner: Arc::new(Inner {
                 browser_path,
+                policy: Arc::new(policy),
                 warm: Mutex::new(None),
             }),
         }
     }
 
-    /// Starts the browser and its page now, so the first receipt does not wait for it.
+    /// Starts the browser and the first receipt's context now, so the first receipt does not
+    /// wait for them.
     ///
     /// Fails when no browser is installed or it does not start.
     pub async fn warm_up(&self) -> Result<(), RenderError> {
         let mut warm = self.inner.warm.lock().await;
-        self.ensure_page(&mut warm).await.map(|_| ())
+        self.ensure_spare(&mut warm).await
     }
 
     /// The browser's process id, for memory reports.
@@ -97,8 +145,8 @@ impl HtmlRenderer {
         }
     }
 
-    /// Lays `html` out `css_width` CSS pixels wide and prints it to a one-page PDF whose width is
-    /// `dots` at 203 dpi.
+    /// Lays `html` out `css_width` CSS pixels wide, in a context of its own, and prints it to a
+    /// one-page PDF whose width is `dots` at 203 dpi.
     ///
     /// Fails when no browser is available, or loading and printing take longer than `timeout`
     /// (a resource that never arrives, a script that never ends).
@@ -110,26 +158,39 @@ impl HtmlRenderer {
         timeout: Duration,
     ) -> Result<Vec<u8>, RenderError> {
         let mut warm = self.inner.warm.lock().await;
-        let page = self.ensure_page(&mut warm).await?;
-        let result = tokio::time::timeout(timeout, print(&page, html, css_width, dots)).await;
-        let outcome = match result {
-            Ok(Ok(pdf)) => return Ok(pdf),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(RenderError::Timeout(timeout)),
+        self.ensure_spare(&mut warm).await?;
+        let Some(w) = warm.as_mut() else {
+            return Err(RenderError::Browser("browser state lost".into()));
         };
-        // The page may still be loading or running a script: replace it.
-        if let Some(w) = warm.as_mut() {
-            if let Some(p) = w.page.take() {
-                tokio::spawn(async move {
-                    let _ = tokio::time::timeout(Duration::from_secs(2), p.close()).await;
-                });
+        let Some(fresh) = w.spare.take() else {
+            return Err(RenderError::Browser("no page to render in".into()));
+        };
+        let scripts = self.inner.policy.scripts;
+        let result =
+            tokio::time::timeout(timeout, print(&fresh.page, html, css_width, dots, scripts)).await;
+        // This receipt's context is done with, whatever happened: nothing of it is reused.
+        let _ = tokio::time::timeout(
+            Duration::from_secs(2),
+            w.browser.dispose_browser_context(fresh.context),
+        )
+        .await;
+        drop(warm);
+        // The next receipt's context is made while this one prints.
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut warm = me.inner.warm.lock().await;
+            if let Err(e) = me.ensure_spare(&mut warm).await {
+                tracing::debug!(error = %e, "next rendering context not prepared");
             }
+        });
+        match result {
+            Ok(r) => r,
+            Err(_) => Err(RenderError::Timeout(timeout)),
         }
-        outcome
     }
 
-    /// A ready page, launching the browser or opening a page as needed.
-    async fn ensure_page(&self, warm: &mut Option<Warm>) -> Result<Page, RenderError> {
+    /// A browser with a spare context, launching or preparing what is missing.
+    async fn ensure_spare(&self, warm: &mut Option<Warm>) -> Result<(), RenderError> {
         if warm.as_ref().is_some_and(|w| w.handler.is_finished()) {
             tracing::warn!("the rendering browser stopped; starting it again");
             *warm = None;
@@ -140,14 +201,13 @@ impl HtmlRenderer {
         let Some(w) = warm.as_mut() else {
             return Err(RenderError::Browser("browser state lost".into()));
         };
-        if let Some(p) = &w.page {
-            return Ok(p.clone());
+        if w.spare.is_some() {
+            return Ok(());
         }
-        let page = open_page(&w.browser).await;
-        match page {
-            Ok(p) => {
-                w.page = Some(p.clone());
-                Ok(p)
+        match open_fresh(&w.browser, &self.inner.policy).await {
+            Ok(f) => {
+                w.spare = Some(f);
+                Ok(())
             }
             Err(e) => {
                 // A browser that cannot open a page is not worth keeping.
@@ -165,7 +225,9 @@ impl HtmlRenderer {
         let user_data_dir =
             std::env::temp_dir().join(format!("pispas-chromium-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&user_data_dir);
+        // chromiumoxide's default arguments turn the pop-up blocker off; ours are listed whole.
         let mut builder = BrowserConfig::builder()
+            .disable_default_args()
             .chrome_executable(&path)
             .user_data_dir(&user_data_dir)
             .launch_timeout(Duration::from_secs(20))
@@ -176,11 +238,37 @@ impl HtmlRenderer {
                 "--disable-quic",
                 "--disable-component-update",
                 "--disable-background-networking",
+                "--disable-background-timer-throttling",
+                "--disable-backgrounding-occluded-windows",
+                "--disable-renderer-backgrounding",
+                "--disable-breakpad",
+                "--disable-client-side-phishing-detection",
+                "--disable-component-extensions-with-background-pages",
+                "--disable-default-apps",
+                "--disable-dev-shm-usage",
+                "--disable-hang-monitor",
+                "--disable-prompt-on-repost",
                 "--disable-sync",
+                "--metrics-recording-only",
+                "--password-store=basic",
+                "--use-mock-keychain",
+                "--force-color-profile=srgb",
                 "--no-first-run",
                 "--no-default-browser-check",
                 "--hide-scrollbars",
                 "--font-render-hinting=none",
+                // window.open and target=_blank create nothing.
+                "--block-new-web-contents",
+                // The browser has no network of its own: the engine fetches what the policy
+                // allows and hands it over, so speculative pre-connections and DNS look-ups
+                // (which interception does not see) go nowhere.
+                "--proxy-server=http://127.0.0.1:9",
+                "--proxy-bypass-list=<-loopback>",
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+                // Frames stay in the page's own process, so every request a frame makes is
+                // intercepted by the page's rules too.
+                "--disable-site-isolation-trials",
+                "--disable-features=TranslateUI,IsolateOrigins,site-per-process",
             ]);
         if needs_no_sandbox() {
             builder = builder.no_sandbox();
@@ -201,7 +289,7 @@ impl HtmlRenderer {
         tracing::info!(browser = %path.display(), ?pid, elapsed_ms = started.elapsed().as_millis() as u64, "rendering browser started");
         Ok(Warm {
             browser,
-            page: None,
+            spare: None,
             handler,
             user_data_dir,
             pid,
@@ -209,36 +297,42 @@ impl HtmlRenderer {
     }
 }
 
-/// Opens a page that refuses every non-http(s) request and lays out with print media.
-async fn open_page(browser: &Browser) -> Result<Page, RenderError> {
+/// A new browser context and a page in it that decides every request by `policy`, lays out with
+/// print media and runs scripts only when the policy says so.
+async fn open_fresh(browser: &Browser, policy: &Arc<HtmlPolicy>) -> Result<Fresh, RenderError> {
     let err = |what: &str, e: chromiumoxide::error::CdpError| {
         RenderError::Browser(format!("{what}: {e}"))
     };
-    let page = browser
-        .new_page("about:blank")
+    // The context gets the same dead proxy as the browser: it has no network of its own.
+    let context = browser
+        .create_browser_context(CreateBrowserContextParams {
+            proxy_server: Some(DEAD_PROXY.into()),
+            proxy_bypass_list: Some("<-loopback>".into()),
+            ..Default::default()
+        })
         .await
-        .map_err(|e| err("new page", e))?;
+        .map_err(|e| err("new context", e))?;
+    let mut target = CreateTargetParams::new("about:blank");
+    target.browser_context_id = Some(context.clone());
+    let page = match browser.new_page(target).await {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = browser.dispose_browser_context(context).await;
+            return Err(err("new page", e));
+        }
+    };
     let mut paused = page
         .event_listener::<EventRequestPaused>()
         .await
         .map_err(|e| err("listen", e))?;
     let guard = page.clone();
+    let for_requests = policy.clone();
     tokio::spawn(async move {
         while let Some(event) = paused.next().await {
-            let url = event.request.url.to_ascii_lowercase();
-            if url.starts_with("http://") || url.starts_with("https://") {
-                let _ = guard
-                    .execute(ContinueRequestParams::new(event.request_id.clone()))
-                    .await;
-            } else {
-                tracing::warn!(url = %event.request.url, "HTML asked for a non-web resource; refused");
-                let _ = guard
-                    .execute(FailRequestParams::new(
-                        event.request_id.clone(),
-                        ErrorReason::AccessDenied,
-                    ))
-                    .await;
-            }
+            let page = guard.clone();
+            let policy = for_requests.clone();
+            // Each request on its own: a slow image must not hold up the stylesheet.
+            tokio::spawn(async move { decide(&page, &event, &policy.fetch).await });
         }
     });
     let all = RequestPattern {
@@ -258,11 +352,72 @@ async fn open_page(browser: &Browser) -> Result<Page, RenderError> {
     })
     .await
     .map_err(|e| err("media", e))?;
-    Ok(page)
+    if !policy.scripts {
+        page.execute(SetScriptExecutionDisabledParams::new(true))
+            .await
+            .map_err(|e| err("scripts", e))?;
+    }
+    Ok(Fresh { context, page })
+}
+
+/// Lets one intercepted request through, answers it with what the engine fetched, or refuses it.
+async fn decide(page: &Page, event: &EventRequestPaused, policy: &FetchPolicy) {
+    let url = &event.request.url;
+    let id = event.request_id.clone();
+    if url.starts_with("data:") {
+        let _ = page.execute(ContinueRequestParams::new(id)).await;
+        return;
+    }
+    let refuse = |why: String| async move {
+        tracing::warn!("HTML receipt subresource refused: {why}");
+        let _ = page
+            .execute(FailRequestParams::new(id, ErrorReason::BlockedByClient))
+            .await;
+    };
+    if event.request.method != "GET" {
+        return refuse(format!("{url}: only GET is loaded")).await;
+    }
+    let (parsed, addrs) = match fetch::allowed_addrs(policy, url).await {
+        Ok(ok) => ok,
+        Err(why) => return refuse(why.to_string()).await,
+    };
+    match fetch::fetch_pinned(parsed, &addrs, FETCH_TIMEOUT).await {
+        Ok(got) => {
+            let mut answer =
+                FulfillRequestParams::new(event.request_id.clone(), i64::from(got.status));
+            answer.response_headers = Some(
+                got.headers
+                    .into_iter()
+                    .map(|(k, v)| HeaderEntry::new(k, v))
+                    .collect(),
+            );
+            answer.body = Some(
+                base64::engine::general_purpose::STANDARD
+                    .encode(&got.body)
+                    .into(),
+            );
+            let _ = page.execute(answer).await;
+        }
+        Err(e) => {
+            tracing::debug!(url = %url, error = %e, "HTML receipt subresource not loaded");
+            let _ = page
+                .execute(FailRequestParams::new(
+                    event.request_id.clone(),
+                    ErrorReason::ConnectionFailed,
+                ))
+                .await;
+        }
+    }
 }
 
 /// Writes the document, measures it and prints it.
-async fn print(page: &Page, html: &str, css_width: u32, dots: u32) -> Result<Vec<u8>, RenderError> {
+async fn print(
+    page: &Page,
+    html: &str,
+    css_width: u32,
+    dots: u32,
+    scripts: bool,
+) -> Result<Vec<u8>, RenderError> {
     let err = |what: &str, e: chromiumoxide::error::CdpError| {
         RenderError::Browser(format!("{what}: {e}"))
     };
@@ -280,13 +435,31 @@ async fn print(page: &Page, html: &str, css_width: u32, dots: u32) -> Result<Vec
     ))
     .await
     .map_err(|e| err("viewport", e))?;
-    page.set_content(html).await.map_err(|e| err("load", e))?;
-    let height: f64 = page
-        .evaluate(HEIGHT_JS)
+    // Set through the protocol, not with document.write from a script: it works with scripts off.
+    let frame = page
+        .mainframe()
         .await
-        .map_err(|e| err("measure", e))?
-        .into_value()
-        .map_err(|e| RenderError::Browser(format!("measure: {e}")))?;
+        .map_err(|e| err("frame", e))?
+        .ok_or_else(|| RenderError::Browser("the page has no frame".into()))?;
+    page.execute(SetDocumentContentParams::new(frame, html))
+        .await
+        .map_err(|e| err("load", e))?;
+    page.wait_for_navigation()
+        .await
+        .map_err(|e| err("load", e))?;
+    if scripts {
+        let _: bool = page
+            .evaluate(FONTS_JS)
+            .await
+            .map_err(|e| err("fonts", e))?
+            .into_value()
+            .unwrap_or(true);
+    }
+    let metrics = page
+        .execute(GetLayoutMetricsParams::default())
+        .await
+        .map_err(|e| err("measure", e))?;
+    let height = metrics.result.css_content_size.height.ceil();
     let paper_h = (height.max(1.0) * scale / CSS_DPI + 0.01).min(MAX_PAGE_INCHES);
     let params = PrintToPdfParams {
         print_background: Some(true),

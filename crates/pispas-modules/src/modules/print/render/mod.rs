@@ -5,6 +5,7 @@
 //! Everything here ends in [`GrayImage`]s exactly `width` dots wide; dithering and encoding are
 //! elsewhere.
 
+pub mod fetch;
 pub mod html;
 pub mod image;
 pub mod locate;
@@ -37,6 +38,8 @@ pub enum RenderError {
 #[derive(Debug, Clone)]
 pub struct RenderSettings {
     pub chrome_path: Option<PathBuf>,
+    /// What HTML receipts may do (scripts, subresources).
+    pub html: html::HtmlPolicy,
     pub pdfium_path: Option<PathBuf>,
     pub timeout: Duration,
     pub max_pages: u32,
@@ -53,7 +56,7 @@ pub struct Renderer {
 impl Renderer {
     pub fn new(settings: RenderSettings) -> Self {
         Renderer {
-            html: html::HtmlRenderer::new(settings.chrome_path.clone()),
+            html: html::HtmlRenderer::new(settings.chrome_path.clone(), settings.html.clone()),
             pdfium: std::sync::Arc::new(locate::pdfium_candidates(settings.pdfium_path.as_deref())),
             settings: std::sync::Arc::new(settings),
         }
