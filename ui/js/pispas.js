@@ -735,6 +735,7 @@ var PispasClient = class {
     this.pending = /* @__PURE__ */ new Map();
     this.groups = /* @__PURE__ */ new Map();
     this.routes = /* @__PURE__ */ new Map();
+    this.stopping = /* @__PURE__ */ new Map();
     this.listeners = /* @__PURE__ */ new Map();
     this.streams = /* @__PURE__ */ new Set();
     this.connectWaiters = [];
@@ -1282,6 +1283,13 @@ var PispasClient = class {
     return h;
   }
   sendSubscribe(g) {
+    const before = this.stopping.get(g.key);
+    if (before) {
+      void before.then(() => {
+        if (this.groups.get(g.key) === g && !g.uuid && this._state === "open") this.sendSubscribe(g);
+      });
+      return;
+    }
     const uuid = uuidv4();
     g.uuid = uuid;
     this.routes.set(uuid, g);
@@ -1300,25 +1308,28 @@ var PispasClient = class {
     });
   }
   /** @internal Called by a subscription's stop(). */
-  async _unsubscribe(h) {
+  _unsubscribe(h) {
     const g = h.group;
     g.handles.delete(h);
-    if (g.handles.size) return;
+    if (g.handles.size) return Promise.resolve();
     this.groups.delete(g.key);
-    if (g.inflight) await g.inflight.catch(() => {
-    });
-    const uuid = g.uuid;
-    g.uuid = null;
-    if (!uuid || this._state !== "open") {
+    const work = (async () => {
+      if (g.inflight) await g.inflight.catch(() => {
+      });
+      const uuid = g.uuid;
+      g.uuid = null;
       if (uuid) this.routes.delete(uuid);
-      return;
-    }
-    try {
-      await this.send(g.target, g.stop, g.params, {}, true);
-    } catch {
-    } finally {
-      this.routes.delete(uuid);
-    }
+      if (!uuid || this._state !== "open" || this.groups.has(g.key)) return;
+      try {
+        await this.send(g.target, g.stop, g.params, {}, true);
+      } catch {
+      }
+    })();
+    this.stopping.set(g.key, work);
+    void work.finally(() => {
+      if (this.stopping.get(g.key) === work) this.stopping.delete(g.key);
+    });
+    return work;
   }
   // ---------------------------------------------------------------- diagnose
   /**

@@ -189,6 +189,7 @@ export class PispasClient {
   private readonly pending = new Map<string, Pending>();
   private readonly groups = new Map<string, Group>();
   private readonly routes = new Map<string, Group>();
+  private readonly stopping = new Map<string, Promise<void>>();
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly streams = new Set<{ names: Set<string> | null; queue: EventQueue<PispasEvent> }>();
   private connectWaiters: Array<{ resolve(): void; reject(e: PispasError): void }> = [];
@@ -802,6 +803,15 @@ export class PispasClient {
   }
 
   private sendSubscribe(g: Group): void {
+    // The service keeps one subscription per topic and connection: an UNSUBSCRIBE of the same
+    // thing still on its way must land first, or it would end this new one.
+    const before = this.stopping.get(g.key);
+    if (before) {
+      void before.then(() => {
+        if (this.groups.get(g.key) === g && !g.uuid && this._state === 'open') this.sendSubscribe(g);
+      });
+      return;
+    }
     const uuid = uuidv4();
     g.uuid = uuid;
     this.routes.set(uuid, g);
@@ -822,25 +832,29 @@ export class PispasClient {
   }
 
   /** @internal Called by a subscription's stop(). */
-  async _unsubscribe(h: SubscriptionHandle): Promise<void> {
+  _unsubscribe(h: SubscriptionHandle): Promise<void> {
     const g = h.group;
     g.handles.delete(h);
-    if (g.handles.size) return;
+    if (g.handles.size) return Promise.resolve();
     this.groups.delete(g.key);
-    if (g.inflight) await g.inflight.catch(() => {});
-    const uuid = g.uuid;
-    g.uuid = null;
-    if (!uuid || this._state !== 'open') {
+    const work = (async () => {
+      if (g.inflight) await g.inflight.catch(() => {});
+      const uuid = g.uuid;
+      g.uuid = null;
       if (uuid) this.routes.delete(uuid);
-      return;
-    }
-    try {
-      await this.send(g.target, g.stop, g.params, {}, true);
-    } catch {
-      // Not connected any more: the subscription ended with the connection.
-    } finally {
-      this.routes.delete(uuid);
-    }
+      // Subscribed again meanwhile: that SUBSCRIBE took over the topic; do not end it.
+      if (!uuid || this._state !== 'open' || this.groups.has(g.key)) return;
+      try {
+        await this.send(g.target, g.stop, g.params, {}, true);
+      } catch {
+        // Not connected any more: the subscription ended with the connection.
+      }
+    })();
+    this.stopping.set(g.key, work);
+    void work.finally(() => {
+      if (this.stopping.get(g.key) === work) this.stopping.delete(g.key);
+    });
+    return work;
   }
 
   // ---------------------------------------------------------------- diagnose

@@ -248,6 +248,26 @@ test('stopping a subscription sends its UNSUBSCRIBE with the same parameters, on
   client.close();
 });
 
+test('stopping and at once subscribing again to the same thing never leaves it unsubscribed', async () => {
+  const { service, client } = await connected({ keepAliveMs: 0 }, (s) => {
+    s.handler = (req) => (req.ACTION.includes('SUBSCRIBE') ? { TOPIC: 'LOG' } : defaultHandler(req));
+  });
+  const first = client.base.logSubscribe();
+  await first.ready;
+  first.stop();
+  const second = client.base.logSubscribe();
+  await second.ready;
+  await settle();
+  const order = service.requests.filter((r) => r.ACTION.startsWith('LOG_')).map((r) => r.ACTION);
+  assert.equal(order.at(-1), 'LOG_SUBSCRIBE', order.join(','));
+  const third = client.base.logSubscribe();
+  await second.stop();
+  await third.stop();
+  const after = service.requests.filter((r) => r.ACTION.startsWith('LOG_')).map((r) => r.ACTION);
+  assert.equal(after.at(-1), 'LOG_UNSUBSCRIBE', 'the last stop ends it');
+  client.close();
+});
+
 test('connect() rejects with a diagnosis instead of waiting forever, and keeps trying', async () => {
   const clock = new FakeClock();
   const service = new FakeService();
