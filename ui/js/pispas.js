@@ -906,7 +906,11 @@ var PispasClient = class {
       attempts.push({ ...a, url });
       if (a.outcome === "timeout" && permission === "prompt") break;
     }
-    return this.classify(attempts, permission, ep.token);
+    return this.classify(attempts, await this.permissionAfter(permission), ep.token);
+  }
+  async permissionAfter(before) {
+    const after = await lnaPermission(this.permissions());
+    return after === "unknown" ? before : after;
   }
   permissions() {
     if (this.opts.permissions !== void 0) return this.opts.permissions;
@@ -1367,7 +1371,7 @@ var PispasClient = class {
       }
       attempts.push(a);
     }
-    return this.classify(attempts, permission, ep.token);
+    return this.classify(attempts, await this.permissionAfter(permission), ep.token);
   }
 };
 function toWire(params, info) {

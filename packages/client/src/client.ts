@@ -386,7 +386,14 @@ export class PispasClient {
       attempts.push({ ...a, url });
       if (a.outcome === 'timeout' && permission === 'prompt') break;
     }
-    return this.classify(attempts, permission, ep.token);
+    // Asked again: the attempt itself may have made the browser ask, and the cashier (or a
+    // headless browser) answered "block".
+    return this.classify(attempts, await this.permissionAfter(permission), ep.token);
+  }
+
+  private async permissionAfter(before: Diagnosis['permission'] & string): Promise<Diagnosis['permission'] & string> {
+    const after = await lnaPermission(this.permissions());
+    return after === 'unknown' ? before : after;
   }
 
   private permissions(): PermissionsLike | null {
@@ -894,7 +901,7 @@ export class PispasClient {
       }
       attempts.push(a);
     }
-    return this.classify(attempts, permission, ep.token);
+    return this.classify(attempts, await this.permissionAfter(permission), ep.token);
   }
 }
 

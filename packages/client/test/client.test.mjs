@@ -312,6 +312,17 @@ test('diagnose: Local Network Access denied is reported as blocked, never as not
   assert.equal((await client.diagnose()).code, 'LNA_BLOCKED');
 });
 
+test('diagnose: the permission is asked again after the attempt, which may have made the browser block it', async () => {
+  const clock = new FakeClock();
+  const service = new FakeService();
+  service.mode = () => 'refuse';
+  let asked = 0;
+  const permissions = { query: async () => ({ state: asked++ < 3 ? 'prompt' : 'denied' }) };
+  const client = fakeClient(PispasClient, service, clock, { reconnect: false, permissions });
+  const e = await client.connect().catch((x) => x);
+  assert.equal(e.diagnosis.code, 'LNA_BLOCKED');
+});
+
 test('diagnose: a prompt nobody answered is LNA_PROMPT, and the waiting socket is used once allowed', async () => {
   const clock = new FakeClock();
   const service = new FakeService();
