@@ -273,28 +273,41 @@ fn engine_codes() -> BTreeSet<String> {
     let mut codes = BTreeSet::new();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
-        let mut rest = text.as_str();
-        while let Some(at) = rest.find("ErrorCode::") {
-            rest = &rest[at + "ErrorCode::".len()..];
-            let variant_len = rest
-                .find(|c: char| !c.is_ascii_alphanumeric())
-                .unwrap_or(rest.len());
-            let after = rest[variant_len..].trim_start();
-            let Some(after) = after.strip_prefix("=>") else {
-                continue;
-            };
-            let Some(after) = after.trim_start().strip_prefix('"') else {
-                continue;
-            };
-            if let Some(end) = after.find('"') {
-                let code = &after[..end];
-                if !code.is_empty() && code.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
-                    codes.insert(code.to_string());
-                }
-            }
+        // `Self::Variant => "CODE"` counts only in the file that defines the enum.
+        let prefixes: &[&str] = if text.contains("enum ErrorCode") {
+            &["ErrorCode::", "Self::"]
+        } else {
+            &["ErrorCode::"]
+        };
+        for prefix in prefixes {
+            scan_arms(&text, prefix, &mut codes);
         }
     }
     codes
+}
+
+/// Adds the `"CODE"` of every `<prefix>Variant => "CODE"` arm in `text`.
+fn scan_arms(text: &str, prefix: &str, codes: &mut BTreeSet<String>) {
+    let mut rest = text;
+    while let Some(at) = rest.find(prefix) {
+        rest = &rest[at + prefix.len()..];
+        let variant_len = rest
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
+        let after = rest[variant_len..].trim_start();
+        let Some(after) = after.strip_prefix("=>") else {
+            continue;
+        };
+        let Some(after) = after.trim_start().strip_prefix('"') else {
+            continue;
+        };
+        if let Some(end) = after.find('"') {
+            let code = &after[..end];
+            if !code.is_empty() && code.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+                codes.insert(code.to_string());
+            }
+        }
+    }
 }
 
 #[test]
