@@ -91,7 +91,8 @@ export async function startEngine(values = {}, { dir } = {}) {
   child.stderr.on('data', (d) => { stderr += d; });
   await waitForPort(Number(wsPort), 30000, child);
   await waitForPort(Number(viewerPort), 10000, child);
-  const token = readFileSync(join(dir, 'data', 'admin_token'), 'utf8').trim();
+  // A configured ADMIN_TOKEN is used as is; otherwise the engine generated one in its data folder.
+  const token = conf.ADMIN_TOKEN ?? readFileSync(join(dir, 'data', 'admin_token'), 'utf8').trim();
   return {
     child, dir, wsPort: Number(wsPort), viewerPort: Number(viewerPort), token,
     url: (page) => `http://127.0.0.1:${viewerPort}/${page}`,

@@ -49,7 +49,7 @@ function notice(text, kind = '') {
 
 async function load() {
   try {
-    schema = await client.request('BASE', 'CONFIG_SCHEMA');
+    schema = await client.call('BASE', 'CONFIG_SCHEMA');
   } catch (e) {
     if (e.code === 'UNAUTHORIZED' && !inApp()) {
       $('form').hidden = true;
@@ -135,7 +135,7 @@ function addDeviceRow(key, value, focus) {
 
 async function loadPorts() {
   try {
-    const p = await client.request('BASE', 'LIST_PORTS', {}, { timeoutMs: 10000 });
+    const p = await client.call('BASE', 'LIST_PORTS', {}, { timeoutMs: 10000 });
     const options = [
       ...p.SERIAL.map((s) => el('option', { value: `serial://${s.PORT}` }, `${s.PORT} ${s.DESCRIPTION || s.TYPE}`)),
       ...p.PRINTERS.map((n) => el('option', { value: `spooler://${n}` }, `printer ${n}`)),
@@ -220,7 +220,7 @@ async function save() {
   const button = $('save');
   button.disabled = true;
   try {
-    const r = await client.request('BASE', 'CONFIG_SAVE', { VALUES: collect() });
+    const r = await client.call('BASE', 'CONFIG_SAVE', { VALUES: collect() });
     const env = r.ENV_OVERRIDES && r.ENV_OVERRIDES.length ? ` Note: ${r.ENV_OVERRIDES.join(', ')} set by environment variables win over the file.` : '';
     if (r.RESTARTING) {
       savedAwaitingRestart = true;

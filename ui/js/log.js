@@ -77,7 +77,7 @@ async function reload() {
 async function loadPage(older) {
   let r;
   try {
-    r = await client.request('BASE', 'LOG_QUERY', { ...filter, LIMIT: PAGE, ...(older && oldest ? { BEFORE_ID: oldest } : {}) });
+    r = await client.call('BASE', 'LOG_QUERY', { ...filter, LIMIT: PAGE, ...(older && oldest ? { BEFORE_ID: oldest } : {}) });
   } catch (e) {
     if (e.code === 'UNAUTHORIZED') {
       $('view').hidden = true;
@@ -100,11 +100,13 @@ async function loadPage(older) {
 
 function setLive(on) {
   if (stopLive) {
-    stopLive();
+    stopLive.stop(); // sends LOG_UNSUBSCRIBE
     stopLive = null;
-    client.request('BASE', 'LOG_UNSUBSCRIBE').catch(() => {});
   }
-  if (on) stopLive = client.subscribe('BASE', 'LOG_SUBSCRIBE', {}, (data) => data && data.ENTRY && liveEntry(data.ENTRY));
+  if (on) {
+    stopLive = client.base.logSubscribe();
+    stopLive.on((ev) => ev.data && ev.data.ENTRY && liveEntry(ev.data.ENTRY));
+  }
 }
 
 /** Whether a live entry passes the filter (text is matched on what the table shows). */
@@ -169,7 +171,7 @@ async function showDetail(id) {
   for (const tr of $('rows').children) tr.setAttribute('aria-selected', String(Number(tr.dataset.id) === id));
   const pane = $('detail');
   try {
-    const e = await client.request('BASE', 'LOG_GET', { ID: id });
+    const e = await client.call('BASE', 'LOG_GET', { ID: id });
     pane.replaceChildren(
       el('h2', {}, `${e.TARGET} ${e.ACTION}`),
       el('dl', { class: 'facts' },
@@ -206,7 +208,7 @@ function resendBox(jobId) {
   const button = el('button', { type: 'submit' }, 'Re-send to printer…');
   const form = el('form', { class: 'resend', 'data-part': 'resend' },
     el('h3', {}, `Print job ${jobId}`), select, ' ', button, ' ', result);
-  client.request('PRINT', 'GET_PRINTERS', {}).then((r) => {
+  client.call('PRINT', 'GET_PRINTERS', {}).then((r) => {
     for (const p of r.PRINTERS || []) select.append(el('option', { value: p.NAME }, `${p.NAME} (${p.STATE})`));
   }).catch(() => {});
   form.addEventListener('submit', async (ev) => {
@@ -216,7 +218,7 @@ function resendBox(jobId) {
     try {
       const params = { JOB_ID: jobId };
       if (select.value) params.PRINTER = select.value;
-      const r = await client.request('PRINT', 'REPRINT', params, { timeoutMs: 60000 });
+      const r = await client.call('PRINT', 'REPRINT', params, { timeoutMs: 60000 });
       result.textContent = `job ${r.JOB_ID}: ${r.STATE}${r.REASON ? ` (${r.REASON})` : ''}`;
     } catch (err) {
       result.textContent = `${err.code || 'FAILED'}: ${err.message}`;
@@ -231,7 +233,7 @@ async function exportLines() {
   const button = $('export');
   button.disabled = true;
   try {
-    const r = await client.request('BASE', 'LOG_EXPORT', filter, { timeoutMs: 120000 });
+    const r = await client.call('BASE', 'LOG_EXPORT', filter, { timeoutMs: 120000 });
     const name = `pispas-log-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`;
     let where;
     if (inApp()) {

@@ -3,7 +3,7 @@
 // the admin token) and in a browser from http://127.0.0.1:<VIEWER_PORT>/ (the engine tells them
 // the port; the admin token is typed by the user or passed as #token=… in the address).
 
-import { PispasClient } from './pispas-client.js';
+import { PispasClient } from './pispas.js';
 
 const TOKEN_KEY = 'pispas.adminToken';
 
@@ -51,35 +51,48 @@ export async function resolveEndpoint({ admin }) {
   return { host, port: e.PORT, token: admin ? storedToken() || undefined : undefined };
 }
 
-/** A client for this page; `admin` pages connect with the admin token. */
+/** A client for this page (the @pispas/local SDK, built into ./pispas.js from packages/client);
+ * `admin` pages connect with the admin token. */
 export function createClient({ admin = false } = {}) {
   return new PispasClient({
-    resolve: () => resolveEndpoint({ admin }),
-    // A page served over http cannot use the self-signed wss:// certificate; the app can't either.
-    scheme: location.protocol === 'https:' ? 'auto' : 'ws',
-    timeoutMs: 20000,
+    resolve: async () => {
+      const e = await resolveEndpoint({ admin });
+      const host = String(e.host).includes(':') ? `[${e.host}]` : e.host;
+      // A page served over http cannot use the self-signed wss:// certificate; the app can't either.
+      const url = location.protocol === 'https:' ? [`wss://${host}:${e.port}`, `ws://${host}:${e.port}`] : `ws://${host}:${e.port}`;
+      return { url, token: e.token };
+    },
+    probeUrls: [],
   });
+}
+
+/** The banner's word for a connection state (and why it is down, when known). */
+export function connectionWord({ state, diagnosis }) {
+  if (state === 'open') return { key: 'open', text: 'Connected' };
+  if (state === 'idle') return { key: 'idle', text: 'Not connected' };
+  if (state === 'closed') return { key: 'closed', text: 'Disconnected' };
+  if (diagnosis) {
+    const blocked = diagnosis.code === 'LNA_BLOCKED' || diagnosis.code === 'LNA_PROMPT';
+    return blocked
+      ? { key: 'blocked', text: 'Blocked by the browser (Local Network Access)' }
+      : { key: 'unreachable', text: 'Not answering — retrying…' };
+  }
+  return state === 'reconnecting'
+    ? { key: 'reconnecting', text: 'Connection lost — reconnecting…' }
+    : { key: 'connecting', text: 'Connecting to the service…' };
 }
 
 /** Keeps a banner element in step with the connection state. */
 export function showConnection(client, banner) {
-  const texts = {
-    idle: 'Not connected',
-    connecting: 'Connecting to the service…',
-    open: 'Connected',
-    reconnecting: 'Connection lost — reconnecting…',
-    unreachable: 'Not answering — retrying…',
-    blocked: 'Blocked by the browser (Local Network Access)',
-    closed: 'Disconnected',
-  };
   // Short words in the banner; the full sentence in its tooltip (the pages show it in full where
   // it matters, e.g. the status page's failure box).
-  const update = ({ state, detail }) => {
-    banner.dataset.state = state;
-    banner.textContent = texts[state] || state;
-    banner.title = state === 'open' ? detail : detail || '';
+  const update = (change) => {
+    const { key, text } = connectionWord(change);
+    banner.dataset.state = key;
+    banner.textContent = text;
+    banner.title = change.state === 'open' ? change.url || '' : change.diagnosis ? `${change.diagnosis.message} (${change.diagnosis.detail})` : '';
   };
-  update({ state: client.state, detail: client.detail });
+  update({ state: client.state, url: client.url, diagnosis: client.lastDiagnosis });
   return client.on('state', update);
 }
 

@@ -11,13 +11,11 @@ let timer = null;
 
 wireNav();
 showConnection(client, $('conn'));
-client.on('state', ({ state, detail }) => {
-  if (state !== 'open') showDown(detail);
+client.on('state', ({ state, diagnosis }) => {
+  if (state !== 'open' && (diagnosis || state === 'reconnecting')) showDown(diagnosis);
 });
 client.on('open', () => refresh());
-client.on('event', (msg) => {
-  if (msg.MESSAGE_DATA && msg.MESSAGE_DATA.EVENT === 'DEVICE_STATE') refresh();
-});
+client.on('DEVICE_STATE', () => refresh());
 $('retry').addEventListener('click', async () => {
   if (inApp()) await appInvoke('restart_service').catch(() => {});
   $('failure-text').textContent = 'Trying again…';
@@ -25,8 +23,8 @@ $('retry').addEventListener('click', async () => {
 });
 client.connect().catch(() => {});
 
-async function showDown(detail) {
-  let message = detail || 'The service is not answering.';
+async function showDown(diagnosis) {
+  let message = diagnosis ? diagnosis.message : 'The connection to the service was lost; reconnecting…';
   if (inApp()) {
     try {
       const e = await appInvoke('endpoint');
@@ -48,7 +46,7 @@ function setHero(level, headline, subline) {
 async function refresh() {
   clearTimeout(timer);
   try {
-    const s = await client.request('BASE', 'STATUS', {}, { timeoutMs: 5000 });
+    const s = await client.call('BASE', 'STATUS', {}, { timeoutMs: 5000 });
     render(s);
   } catch (e) {
     if (client.state === 'open') setHero('problem', 'The service did not answer', e.message);
