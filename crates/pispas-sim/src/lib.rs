@@ -18,6 +18,7 @@ pub mod cli;
 pub mod document;
 pub mod escpos;
 pub mod line;
+pub mod mypos;
 pub mod payment;
 pub mod paytef;
 pub mod port;
