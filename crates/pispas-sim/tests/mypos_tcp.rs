@@ -45,8 +45,13 @@ const PURCHASE: &[(&str, &str)] = &[
     ("REFERENCE", "ORDER-1"),
 ];
 
-fn with_sid<'a>(sid: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![("VERSION", "202"), ("SID", sid), ("AMOUNT", "1.00"), ("CURRENCY", "978")]
+fn with_sid(sid: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("VERSION", "202"),
+        ("SID", sid),
+        ("AMOUNT", "1.00"),
+        ("CURRENCY", "978"),
+    ]
 }
 
 async fn purchase(sim: &MyposSim) -> Vec<Frame> {
@@ -54,7 +59,10 @@ async fn purchase(sim: &MyposSim) -> Vec<Frame> {
 }
 
 async fn get_status(sim: &MyposSim) -> Frame {
-    let frames = client(sim).await.call("GET_STATUS", &[("SID", "Q-1")]).await;
+    let frames = client(sim)
+        .await
+        .call("GET_STATUS", &[("SID", "Q-1")])
+        .await;
     frames.last().cloned().expect("a GET_STATUS answer")
 }
 
@@ -81,7 +89,18 @@ async fn an_approved_chip_purchase_goes_through_stages_1_11_2_3_5() {
     assert_eq!(last.get("APPROVAL"), Some("00"));
     assert_eq!(last.get("AMOUNT"), Some("12.34"));
     assert_eq!(last.get("PAN_MASKED"), Some("476173******0010"));
-    for name in ["AUTH_CODE", "RRN", "STAN", "ENTRY_MODE", "AID", "AID_NAME", "TERMINAL_ID", "TX_DATE_LOCAL", "TX_TIME_LOCAL", "RECEIPT_DATA"] {
+    for name in [
+        "AUTH_CODE",
+        "RRN",
+        "STAN",
+        "ENTRY_MODE",
+        "AID",
+        "AID_NAME",
+        "TERMINAL_ID",
+        "TX_DATE_LOCAL",
+        "TX_TIME_LOCAL",
+        "RECEIPT_DATA",
+    ] {
         assert!(last.get(name).is_some_and(|v| !v.is_empty()), "{name}");
     }
     assert_eq!(sim.purchases(), 1);
@@ -140,7 +159,10 @@ async fn timeout_goes_silent_after_stage_1_until_the_customer_cancels() {
     let first = c.read().await.expect("stage 1");
     assert_eq!((first.stage(), first.status()), (1, 0));
     assert_eq!(first.get("TIMEOUT"), Some("2"));
-    assert!(c.read_within(QUIET).await.is_none(), "silence after stage 1");
+    assert!(
+        c.read_within(QUIET).await.is_none(),
+        "silence after stage 1"
+    );
     assert!(sim.customer_cancel());
     let last = c.read().await.expect("the cancel");
     assert_eq!(last.status(), 13);
@@ -175,7 +197,11 @@ async fn busy_answers_status_1_to_everything_until_the_keypad_transaction_is_can
 async fn without_complete_tx_the_next_purchase_is_refused_with_status_20() {
     let sim = sim(MyposScenario::Approved).await;
     let first = purchase(&sim).await;
-    let rrn = first.last().and_then(|f| f.get("RRN")).expect("rrn").to_string();
+    let rrn = first
+        .last()
+        .and_then(|f| f.get("RRN"))
+        .expect("rrn")
+        .to_string();
     let refused = client(&sim).await.call("PURCHASE", &with_sid("P-2")).await;
     assert_eq!((refused[0].stage(), refused[0].status()), (1, 20));
     let status = get_status(&sim).await;
@@ -256,7 +282,11 @@ async fn a_restart_mid_payment_closes_the_connection_and_forgets_the_purchase() 
     assert!(sim.pending().is_none());
     sim.set_scenario(MyposScenario::Approved);
     let next = client(&sim).await.call("PURCHASE", &with_sid("P-2")).await;
-    assert_eq!(next.last().map(Frame::stage), Some(5), "no status 20 after a restart");
+    assert_eq!(
+        next.last().map(Frame::stage),
+        Some(5),
+        "no status 20 after a restart"
+    );
     assert_eq!(sim.transactions()[0].outcome, TxOutcome::Forgotten);
 }
 
@@ -324,7 +354,8 @@ async fn slave_mode_asks_the_caller_to_relay_with_process_stage_4() {
     assert_eq!(relay.get("IP"), Some("pos1.mypos.com"));
     assert_eq!(relay.get("PORT"), Some("3012"));
     assert!(relay.get("DATA").is_some_and(|d| !d.is_empty()));
-    c.send("PROCESS", &[("SID", "P-1"), ("DATA", "16030100AA")]).await;
+    c.send("PROCESS", &[("SID", "P-1"), ("DATA", "16030100AA")])
+        .await;
     let last = c.read().await.expect("final");
     assert_eq!((last.stage(), last.get("TX_STATUS")), (5, Some("0")));
 }
@@ -334,7 +365,11 @@ async fn slave_mode_refused_by_hanging_up_leaves_nothing_charged() {
     let sim = sim(MyposScenario::Slave).await;
     let mut c = client(&sim).await;
     c.send("PURCHASE", PURCHASE).await;
-    while c.read().await.is_some_and(|f| f.get("METHOD") != Some("PROCESS")) {}
+    while c
+        .read()
+        .await
+        .is_some_and(|f| f.get("METHOD") != Some("PROCESS"))
+    {}
     drop(c);
     sim.wait_for_idle(WAIT).await.expect("ended");
     assert_eq!(sim.transactions()[0].outcome, TxOutcome::Failed);
@@ -354,7 +389,10 @@ async fn declined_then_approved_sends_a_wrong_pin_status_then_approves() {
         }
     }
     let seen: Vec<(u8, u16)> = frames.iter().map(|f| (f.stage(), f.status())).collect();
-    assert_eq!(seen, [(1, 0), (11, 0), (2, 0), (3, 0), (3, 9), (3, 0), (5, 0)]);
+    assert_eq!(
+        seen,
+        [(1, 0), (11, 0), (2, 0), (3, 0), (3, 9), (3, 0), (5, 0)]
+    );
     assert_eq!(frames.last().and_then(|f| f.get("TX_STATUS")), Some("0"));
 }
 
@@ -367,7 +405,10 @@ async fn a_client_that_hangs_up_mid_payment_still_gets_charged() {
     drop(c);
     sim.wait_for_idle(WAIT).await.expect("finished");
     assert_eq!(sim.charged().len(), 1);
-    assert_eq!(sim.pending().map(|p| p.completion), Some(Completion::Pending));
+    assert_eq!(
+        sim.pending().map(|p| p.completion),
+        Some(Completion::Pending)
+    );
 }
 
 #[tokio::test]
@@ -375,10 +416,16 @@ async fn ping_and_reprint_answer_stage_1_then_5() {
     let sim = sim(MyposScenario::Approved).await;
     let ping = client(&sim).await.call("PING", &[("SID", "X")]).await;
     assert_eq!(stages(&ping), [1, 5]);
-    let none = client(&sim).await.call("REPRINT_RECEIPT", &[("SID", "R")]).await;
+    let none = client(&sim)
+        .await
+        .call("REPRINT_RECEIPT", &[("SID", "R")])
+        .await;
     assert_eq!(none[0].status(), 17);
     purchase(&sim).await;
-    let reprint = client(&sim).await.call("REPRINT_RECEIPT", &[("SID", "R")]).await;
+    let reprint = client(&sim)
+        .await
+        .call("REPRINT_RECEIPT", &[("SID", "R")])
+        .await;
     assert!(reprint[1].get("RECEIPT_DATA").is_some());
 }
 
@@ -388,7 +435,12 @@ async fn bad_requests_get_their_documented_statuses() {
     let mut c = client(&sim).await;
     let no_sid = c.call("PING", &[]).await;
     assert_eq!(no_sid[0].status(), 2);
-    let amount = c.call("PURCHASE", &[("SID", "A"), ("AMOUNT", "1,50"), ("CURRENCY", "978")]).await;
+    let amount = c
+        .call(
+            "PURCHASE",
+            &[("SID", "A"), ("AMOUNT", "1,50"), ("CURRENCY", "978")],
+        )
+        .await;
     assert_eq!(amount[0].status(), 19);
     let method = c.call("COMPLETE_PREAUTH", &[("SID", "A")]).await;
     assert_eq!(method[0].status(), 4);
@@ -399,7 +451,8 @@ async fn bad_requests_get_their_documented_statuses() {
 async fn a_frame_with_method_before_protocol_is_a_syntax_error_and_the_connection_goes_on() {
     let sim = sim(MyposScenario::Approved).await;
     let mut c = client(&sim).await;
-    c.write(&frame(b"METHOD=PING\r\nPROTOCOL=IPP\r\nSID=S1\r\n")).await;
+    c.write(&frame(b"METHOD=PING\r\nPROTOCOL=IPP\r\nSID=S1\r\n"))
+        .await;
     let refused = c.read().await.expect("an answer");
     assert_eq!((refused.stage(), refused.status()), (1, 2));
     assert_eq!(refused.get("SID"), Some("S1"));

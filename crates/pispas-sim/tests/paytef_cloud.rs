@@ -26,7 +26,10 @@ async fn authorize(sim: &PaytefSim) -> String {
     let keys = json!({"accessKey": sim.access_key(), "secretKey": sim.secret_key()});
     let (status, body) = post(sim.addr(), "/authorize/", &keys, None).await.answer();
     assert_eq!(status, 200, "{body}");
-    body["result"]["token"].as_str().expect("a token").to_string()
+    body["result"]["token"]
+        .as_str()
+        .expect("a token")
+        .to_string()
 }
 
 fn sale(sim: &PaytefSim, reference: &str) -> Value {
@@ -57,16 +60,26 @@ async fn wrong_keys_get_no_token() {
 async fn a_sale_runs_by_session_id() {
     let sim = sim(PaytefScenario::Approved).await;
     let token = authorize(&sim).await;
-    let (status, body) = post(sim.addr(), "/transaction/start", &sale(&sim, "C-1"), Some(&token))
-        .await
-        .answer();
+    let (status, body) = post(
+        sim.addr(),
+        "/transaction/start",
+        &sale(&sim, "C-1"),
+        Some(&token),
+    )
+    .await
+    .answer();
     assert_eq!(status, 200);
-    let session = body["info"]["sessionID"].as_str().expect("a session").to_string();
+    let session = body["info"]["sessionID"]
+        .as_str()
+        .expect("a session")
+        .to_string();
     sim.wait_for_state(PaytefState::Finished(Outcome::Approved), WAIT)
         .await
         .expect("approved");
     let poll = json!({"pinpad": sim.pinpad(), "sessionID": session});
-    let (_, body) = post(sim.addr(), "/transaction/poll", &poll, Some(&token)).await.answer();
+    let (_, body) = post(sim.addr(), "/transaction/poll", &poll, Some(&token))
+        .await
+        .answer();
     assert_eq!(body["result"]["approved"], true);
     assert_eq!(body["result"]["transactionReference"], "C-1");
 }
@@ -91,23 +104,33 @@ async fn an_unknown_path_is_the_gateways_missing_authentication_token() {
     let (status, body) = raw(sim.addr(), "POST", "/transaction/nope", "{}", Some(&token))
         .await
         .answer();
-    assert_eq!((status, body), (403, json!({"message": "Missing Authentication Token"})));
+    assert_eq!(
+        (status, body),
+        (403, json!({"message": "Missing Authentication Token"}))
+    );
 }
 
 #[tokio::test]
 async fn no_session_starts_without_a_session_id_and_polls_by_pinpad() {
     let sim = sim(PaytefScenario::NoSession).await;
     let token = authorize(&sim).await;
-    let (_, body) = post(sim.addr(), "/transaction/start", &sale(&sim, "C-1"), Some(&token))
-        .await
-        .answer();
+    let (_, body) = post(
+        sim.addr(),
+        "/transaction/start",
+        &sale(&sim, "C-1"),
+        Some(&token),
+    )
+    .await
+    .answer();
     assert_eq!(body["info"]["started"], true);
     assert!(body["info"].get("sessionID").is_none());
     sim.wait_for_state(PaytefState::Finished(Outcome::Approved), WAIT)
         .await
         .expect("approved");
     let poll = json!({"pinpad": sim.pinpad()});
-    let (_, body) = post(sim.addr(), "/transaction/poll", &poll, Some(&token)).await.answer();
+    let (_, body) = post(sim.addr(), "/transaction/poll", &poll, Some(&token))
+        .await
+        .answer();
     assert_eq!(body["result"]["approved"], true);
 }
 
@@ -115,12 +138,19 @@ async fn no_session_starts_without_a_session_id_and_polls_by_pinpad() {
 async fn token_expired_refuses_the_poll_until_reauthorised_and_the_sale_goes_on() {
     let sim = sim(PaytefScenario::TokenExpired).await;
     let token = authorize(&sim).await;
-    let (status, _) = post(sim.addr(), "/transaction/start", &sale(&sim, "C-1"), Some(&token))
-        .await
-        .answer();
+    let (status, _) = post(
+        sim.addr(),
+        "/transaction/start",
+        &sale(&sim, "C-1"),
+        Some(&token),
+    )
+    .await
+    .answer();
     assert_eq!(status, 200);
     let poll = json!({"pinpad": sim.pinpad()});
-    let (status, body) = post(sim.addr(), "/transaction/poll", &poll, Some(&token)).await.answer();
+    let (status, body) = post(sim.addr(), "/transaction/poll", &poll, Some(&token))
+        .await
+        .answer();
     assert_eq!(status, 403);
     assert_eq!(body["error"]["code"], "expiredToken");
     assert!(body["error"]["description"]
@@ -128,7 +158,9 @@ async fn token_expired_refuses_the_poll_until_reauthorised_and_the_sale_goes_on(
         .is_some_and(|d| d.contains("authorization token")));
     let fresh = authorize(&sim).await;
     sim.wait_for_finished(1, WAIT).await.expect("finished");
-    let (status, body) = post(sim.addr(), "/transaction/poll", &poll, Some(&fresh)).await.answer();
+    let (status, body) = post(sim.addr(), "/transaction/poll", &poll, Some(&fresh))
+        .await
+        .answer();
     assert_eq!(status, 200);
     assert_eq!(body["result"]["approved"], true);
     assert_eq!(sim.starts(), 1);
@@ -140,7 +172,9 @@ async fn setting_token_expired_expires_the_tokens_already_issued() {
     let token = authorize(&sim).await;
     sim.set_scenario(PaytefScenario::TokenExpired);
     let status = json!({"pinpad": sim.pinpad()});
-    let (code, _) = post(sim.addr(), "/pinpad/status", &status, Some(&token)).await.answer();
+    let (code, _) = post(sim.addr(), "/pinpad/status", &status, Some(&token))
+        .await
+        .answer();
     assert_eq!(code, 403);
 }
 
@@ -148,7 +182,10 @@ async fn setting_token_expired_expires_the_tokens_already_issued() {
 async fn the_config_lines_name_the_pinpad_and_the_keys() {
     let sim = sim(PaytefScenario::Approved).await;
     let lines = sim.config_lines();
-    assert_eq!(lines[0], format!("PAYTEF=http://{}?pinpad=SIM00001", sim.addr()));
+    assert_eq!(
+        lines[0],
+        format!("PAYTEF=http://{}?pinpad=SIM00001", sim.addr())
+    );
     assert_eq!(lines[1], "PAYTEF_ACCESS_KEY=sim-access-key");
     assert_eq!(lines[2], "PAYTEF_SECRET_KEY=sim-secret-key");
 }

@@ -35,13 +35,24 @@ fn sale(reference: &str, cents: u64) -> Value {
 }
 
 async fn start(sim: &PaytefSim, reference: &str) -> (u16, Value) {
-    post(sim.addr(), "/transaction/start", &sale(reference, 1250), None)
-        .await
-        .answer()
+    post(
+        sim.addr(),
+        "/transaction/start",
+        &sale(reference, 1250),
+        None,
+    )
+    .await
+    .answer()
 }
 
 async fn poll(sim: &PaytefSim) -> Reply {
-    post(sim.addr(), "/transaction/poll", &json!({"pinpad": "*"}), None).await
+    post(
+        sim.addr(),
+        "/transaction/poll",
+        &json!({"pinpad": "*"}),
+        None,
+    )
+    .await
 }
 
 /// Waits until the terminal has a final state, then polls once.
@@ -55,10 +66,15 @@ async fn poll_when_finished(sim: &PaytefSim) -> Value {
 }
 
 async fn last_result(sim: &PaytefSim) -> Value {
-    post(sim.addr(), "/pinpad/getLastResult", &json!({"pinpad": "*"}), None)
-        .await
-        .answer()
-        .1
+    post(
+        sim.addr(),
+        "/pinpad/getLastResult",
+        &json!({"pinpad": "*"}),
+        None,
+    )
+    .await
+    .answer()
+    .1
 }
 
 #[tokio::test]
@@ -84,10 +100,15 @@ async fn an_approved_sale_starts_then_polls_to_finished_with_the_result() {
     assert_eq!(result["approved"], true);
     assert_eq!(result["transactionReference"], "T-1");
     assert_eq!(result["authorisationCode"].as_str().map(str::len), Some(6));
-    assert_eq!(result["cardInformation"]["hiddenCardNumber"], "************0010");
+    assert_eq!(
+        result["cardInformation"]["hiddenCardNumber"],
+        "************0010"
+    );
     assert_eq!(result["cardInformation"]["dataEntryLetter"], "C");
     assert!(result["paytefOperationNumber"].is_string());
-    assert!(result["receipt"]["merchant"].as_array().is_some_and(|l| !l.is_empty()));
+    assert!(result["receipt"]["merchant"]
+        .as_array()
+        .is_some_and(|l| !l.is_empty()));
     assert_eq!(sim.approved().len(), 1);
 }
 
@@ -194,7 +215,9 @@ async fn a_restart_mid_payment_forgets_it_and_get_last_result_keeps_the_previous
     poll_when_finished(&sim).await;
     sim.set_scenario(PaytefScenario::Restarted);
     start(&sim, "T-2").await;
-    sim.wait_for_state(PaytefState::Idle, WAIT).await.expect("restarted");
+    sim.wait_for_state(PaytefState::Idle, WAIT)
+        .await
+        .expect("restarted");
     let (_, body) = poll(&sim).await.answer();
     assert_eq!(body["info"]["transactionStatus"], "idle");
     assert!(body.get("result").is_none());
@@ -206,7 +229,9 @@ async fn a_restart_mid_payment_forgets_it_and_get_last_result_keeps_the_previous
 async fn a_restart_with_no_previous_result_leaves_get_last_result_empty() {
     let sim = sim(PaytefScenario::Restarted).await;
     start(&sim, "T-1").await;
-    sim.wait_for_state(PaytefState::Idle, WAIT).await.expect("restarted");
+    sim.wait_for_state(PaytefState::Idle, WAIT)
+        .await
+        .expect("restarted");
     assert!(last_result(&sim).await["result"]["result"].is_null());
 }
 
@@ -236,7 +261,10 @@ async fn declined_then_approved_shows_a_finished_decline_that_later_turns_approv
     sim.wait_for_state(PaytefState::Finished(Outcome::Approved), WAIT)
         .await
         .expect("approved after all");
-    assert_eq!(last_result(&sim).await["result"]["result"]["approved"], true);
+    assert_eq!(
+        last_result(&sim).await["result"]["result"]["approved"],
+        true
+    );
 }
 
 #[tokio::test]
@@ -254,7 +282,9 @@ async fn drop_next_replies_loses_exactly_that_many_replies() {
 async fn a_missing_op_type_is_a_403_unhandled_error() {
     let sim = sim(PaytefScenario::Approved).await;
     let body = json!({"pinpad": "*", "requestedAmount": 100});
-    let (status, body) = post(sim.addr(), "/transaction/start", &body, None).await.answer();
+    let (status, body) = post(sim.addr(), "/transaction/start", &body, None)
+        .await
+        .answer();
     assert_eq!(status, 403);
     assert_eq!(body["error"]["code"], "unhandledError");
 }
@@ -264,7 +294,9 @@ async fn a_refund_is_a_negative_amount_on_the_result() {
     let sim = sim(PaytefScenario::Approved).await;
     let mut body = sale("R-1", 300);
     body["opType"] = json!("refund");
-    post(sim.addr(), "/transaction/start", &body, None).await.answer();
+    post(sim.addr(), "/transaction/start", &body, None)
+        .await
+        .answer();
     let body = poll_when_finished(&sim).await;
     assert_eq!(body["result"]["amountWithSign"], "-3,00");
     assert_eq!(body["result"]["operationTypeName"], "DEVOLUCION");

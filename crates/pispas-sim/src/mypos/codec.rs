@@ -94,7 +94,11 @@ mod tests {
             panic!("first frame")
         };
         assert_eq!(body, b"A=1\r\n");
-        let Ok(Decoded::Frame { body, consumed: rest }) = decode(&buf[consumed..]) else {
+        let Ok(Decoded::Frame {
+            body,
+            consumed: rest,
+        }) = decode(&buf[consumed..])
+        else {
             panic!("second frame")
         };
         assert_eq!(body, b"B=2\r\n");

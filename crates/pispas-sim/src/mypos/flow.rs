@@ -41,7 +41,8 @@ where
     let (index, plan) = match begun {
         Ok(begun) => begun,
         Err(status) => {
-            conn.send(shared, frames::refusal(method, sid, status)).await;
+            conn.send(shared, frames::refusal(method, sid, status))
+                .await;
             return Next::Continue;
         }
     };
@@ -55,8 +56,11 @@ where
             Step::Send(stage, status) => {
                 shared.lock().terminal.stage_sent(index, stage);
                 shared.changed();
-                conn.send(shared, frames::progress(method, sid, stage, status, timeout))
-                    .await;
+                conn.send(
+                    shared,
+                    frames::progress(method, sid, stage, status, timeout),
+                )
+                .await;
             }
             Step::Pause(wait, cancel) => {
                 shared
@@ -135,8 +139,11 @@ where
         Interrupt::Restarted => Next::Close,
         Interrupt::Cancelled => {
             let tx = shared.lock().terminal.transactions[index].clone();
-            conn.send(shared, frames::final_frame(method, sid, &tx, Ending::UserCancel))
-                .await;
+            conn.send(
+                shared,
+                frames::final_frame(method, sid, &tx, Ending::UserCancel),
+            )
+            .await;
             Next::Continue
         }
     }
@@ -192,8 +199,11 @@ where
                     return true;
                 }
                 let sid = m.get("SID").unwrap_or("").to_string();
-                conn.send(shared, frames::refusal(m.method(), &sid, Status::TerminalBusy))
-                    .await;
+                conn.send(
+                    shared,
+                    frames::refusal(m.method(), &sid, Status::TerminalBusy),
+                )
+                .await;
             }
             Incoming::Syntax { .. } | Incoming::BadLength(_) | Incoming::Eof => return false,
         }

@@ -140,7 +140,11 @@ pub fn receipt(tx: &MyposTransaction) -> Vec<String> {
     if let Some(issued) = &tx.issued {
         lines.push(format!("RRN {} STAN {}", issued.rrn, issued.stan));
     }
-    lines.push(format!("AMOUNT {} {}", amount(tx.amount_cents), tx.currency));
+    lines.push(format!(
+        "AMOUNT {} {}",
+        amount(tx.amount_cents),
+        tx.currency
+    ));
     lines.push(match tx.outcome {
         TxOutcome::Approved => "APPROVED".into(),
         _ => "DECLINED".into(),
@@ -180,7 +184,15 @@ mod tests {
         assert_eq!(m.get("APPROVAL"), Some("00"));
         assert_eq!(m.get("AMOUNT"), Some("12.34"));
         assert_eq!(m.get("PAN_MASKED"), Some("476173******0010"));
-        for name in ["AUTH_CODE", "RRN", "STAN", "ENTRY_MODE", "AID", "AID_NAME", "TERMINAL_ID"] {
+        for name in [
+            "AUTH_CODE",
+            "RRN",
+            "STAN",
+            "ENTRY_MODE",
+            "AID",
+            "AID_NAME",
+            "TERMINAL_ID",
+        ] {
             assert!(m.get(name).is_some(), "{name}");
         }
         let bytes = m.to_body();
@@ -194,7 +206,10 @@ mod tests {
     fn replies_echo_protocol_method_and_sid_first() {
         let m = refusal("PURCHASE", "S9", Status::TerminalBusy);
         let names: Vec<&str> = m.fields().iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["PROTOCOL", "METHOD", "SID", "STAGE", "STATUS", "TIMEOUT"]);
+        assert_eq!(
+            names,
+            ["PROTOCOL", "METHOD", "SID", "STAGE", "STATUS", "TIMEOUT"]
+        );
         assert_eq!(m.get("STATUS"), Some("1"));
     }
 

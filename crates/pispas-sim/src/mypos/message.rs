@@ -221,6 +221,9 @@ mod tests {
     #[test]
     fn salvage_finds_method_and_sid_in_a_broken_body() {
         let (method, sid) = Message::salvage(b"METHOD=PURCHASE\nSID=77\n");
-        assert_eq!((method.as_deref(), sid.as_deref()), (Some("PURCHASE"), Some("77")));
+        assert_eq!(
+            (method.as_deref(), sid.as_deref()),
+            (Some("PURCHASE"), Some("77"))
+        );
     }
 }

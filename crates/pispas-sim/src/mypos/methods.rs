@@ -56,7 +56,10 @@ pub fn answer(terminal: &mut Terminal, request: &Message, sid: &str, timeout: u3
             }
         }
         "REVERSAL" => match terminal.reversal(fails) {
-            Ok(i) => vec![accepted, frames::reversed(method, sid, &terminal.transactions[i])],
+            Ok(i) => vec![
+                accepted,
+                frames::reversed(method, sid, &terminal.transactions[i]),
+            ],
             Err(Status::CommunicationError) => vec![
                 accepted,
                 frames::progress(method, sid, 5, Status::CommunicationError, 0),
@@ -70,7 +73,10 @@ pub fn answer(terminal: &mut Terminal, request: &Message, sid: &str, timeout: u3
         "REPRINT_RECEIPT" => match terminal.last() {
             Some(tx) => {
                 let lines = frames::receipt(tx).join("|");
-                vec![accepted, frames::done(method, sid).with("RECEIPT_DATA", lines)]
+                vec![
+                    accepted,
+                    frames::done(method, sid).with("RECEIPT_DATA", lines),
+                ]
             }
             None => refuse(Status::TransactionNotFound),
         },
@@ -136,7 +142,18 @@ mod tests {
         assert_eq!(parse_amount("0.01"), Some(1));
         assert_eq!(parse_amount("12"), Some(1200));
         assert_eq!(parse_amount("12.5"), Some(1250));
-        for bad in ["", "0", "0.00", "-1", "1.234", "1,50", "abc", "1.", ".5", "99999999999999999999"] {
+        for bad in [
+            "",
+            "0",
+            "0.00",
+            "-1",
+            "1.234",
+            "1,50",
+            "abc",
+            "1.",
+            ".5",
+            "99999999999999999999",
+        ] {
             assert_eq!(parse_amount(bad), None, "{bad:?}");
         }
     }
@@ -146,11 +163,20 @@ mod tests {
         let ok = request("PURCHASE", &[("AMOUNT", "1.00"), ("CURRENCY", "978")]);
         assert!(tx_request(&ok, "Q1", TxKind::Purchase).is_ok());
         let bad = request("PURCHASE", &[("AMOUNT", "x"), ("CURRENCY", "978")]);
-        assert_eq!(tx_request(&bad, "Q1", TxKind::Purchase), Err(Status::InvalidAmount));
+        assert_eq!(
+            tx_request(&bad, "Q1", TxKind::Purchase),
+            Err(Status::InvalidAmount)
+        );
         let none = request("PURCHASE", &[("AMOUNT", "1")]);
-        assert_eq!(tx_request(&none, "Q1", TxKind::Purchase), Err(Status::SyntaxError));
+        assert_eq!(
+            tx_request(&none, "Q1", TxKind::Purchase),
+            Err(Status::SyntaxError)
+        );
         let odd = request("PURCHASE", &[("AMOUNT", "1"), ("CURRENCY", "euro")]);
-        assert_eq!(tx_request(&odd, "Q1", TxKind::Purchase), Err(Status::UnsupportedParam));
+        assert_eq!(
+            tx_request(&odd, "Q1", TxKind::Purchase),
+            Err(Status::UnsupportedParam)
+        );
     }
 
     #[test]
@@ -175,7 +201,9 @@ mod tests {
         let mut t = Terminal::new(MyposScenario::Stuck);
         let frames = answer(&mut t, &request("GET_STATUS", &[]), "Q1", 5);
         let report = &frames[1];
-        assert!(report.get("SID_ORIGINAL").is_some_and(|s| s.starts_with("STUCK-")));
+        assert!(report
+            .get("SID_ORIGINAL")
+            .is_some_and(|s| s.starts_with("STUCK-")));
         assert_eq!(report.get("TX_STATUS"), Some("0"));
         assert!(report.get("RRN").is_some());
     }
@@ -200,7 +228,12 @@ mod tests {
             })
             .expect("idle");
         t.end(i, Ending::Approved);
-        let frames = answer(&mut t, &request("CANCEL_TX", &[("SID_ORIGINAL", "P1")]), "Q1", 5);
+        let frames = answer(
+            &mut t,
+            &request("CANCEL_TX", &[("SID_ORIGINAL", "P1")]),
+            "Q1",
+            5,
+        );
         assert_eq!(frames[1].get("STATUS"), Some("15"));
         assert!(t.pending().is_some());
     }

@@ -80,7 +80,10 @@ impl Default for MyposOptions {
 pub enum MyposState {
     Idle,
     /// A transaction runs (its SID and the last STAGE sent; a keypad one has stage 0).
-    Running { sid: String, stage: u8 },
+    Running {
+        sid: String,
+        stage: u8,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -403,12 +406,16 @@ impl MyposSim {
         timeout: Duration,
     ) -> Result<Message, WaitTimeout> {
         let (stage, code) = (stage.to_string(), status.code().to_string());
-        self.wait_until(format!("a STAGE={stage} STATUS={code} frame"), timeout, |sim| {
-            sim.replies()
-                .into_iter()
-                .map(|r| r.message)
-                .find(|m| m.get("STAGE") == Some(&stage) && m.get("STATUS") == Some(&code))
-        })
+        self.wait_until(
+            format!("a STAGE={stage} STATUS={code} frame"),
+            timeout,
+            |sim| {
+                sim.replies()
+                    .into_iter()
+                    .map(|r| r.message)
+                    .find(|m| m.get("STAGE") == Some(&stage) && m.get("STATUS") == Some(&code))
+            },
+        )
         .await
     }
 

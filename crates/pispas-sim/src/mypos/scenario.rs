@@ -238,7 +238,11 @@ mod tests {
     #[test]
     fn every_plan_starts_with_stage_1_ok() {
         for s in MyposScenario::ALL {
-            assert_eq!(s.plan(true).first(), Some(&Step::Send(1, Status::Ok)), "{s:?}");
+            assert_eq!(
+                s.plan(true).first(),
+                Some(&Step::Send(1, Status::Ok)),
+                "{s:?}"
+            );
         }
     }
 

@@ -109,10 +109,14 @@ where
         let next = match incoming {
             Incoming::Eof => break,
             Incoming::BadLength(length) => {
-                shared.received(IppRequest::broken(&conn.transport, None, None, format!(
-                    "frame length {length} is shorter than its header"
-                )));
-                conn.send(&shared, frames::refusal("", "", Status::SyntaxError)).await;
+                shared.received(IppRequest::broken(
+                    &conn.transport,
+                    None,
+                    None,
+                    format!("frame length {length} is shorter than its header"),
+                ));
+                conn.send(&shared, frames::refusal("", "", Status::SyntaxError))
+                    .await;
                 Next::Close
             }
             Incoming::Syntax { method, sid, error } => {
@@ -144,7 +148,11 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let method = message.method().to_string();
-    let Some(sid) = message.get("SID").filter(|s| !s.is_empty()).map(String::from) else {
+    let Some(sid) = message
+        .get("SID")
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+    else {
         conn.send(shared, frames::refusal(&method, "", Status::SyntaxError))
             .await;
         return Next::Continue;
@@ -159,7 +167,12 @@ where
     }
     let replies = {
         let mut state = shared.lock();
-        methods::answer(&mut state.terminal, &message, &sid, shared.pace.timeout_secs)
+        methods::answer(
+            &mut state.terminal,
+            &message,
+            &sid,
+            shared.pace.timeout_secs,
+        )
     };
     shared.changed();
     for reply in replies {

@@ -156,7 +156,7 @@ impl Terminal {
             }
             MyposScenario::Stuck if self.pending.is_none() && !self.is_busy() => {
                 let i = self.push(self.request(&format!("STUCK-{n}")), false);
-                let issued = self.numbers.next();
+                let issued = self.numbers.issue();
                 let tx = &mut self.transactions[i];
                 tx.outcome = TxOutcome::Approved;
                 tx.completion = Completion::Pending;
@@ -252,7 +252,7 @@ impl Terminal {
             Ending::HostError | Ending::RelayFailed => TxOutcome::Failed,
         };
         let issued = matches!(outcome, TxOutcome::Approved | TxOutcome::Declined)
-            .then(|| self.numbers.next());
+            .then(|| self.numbers.issue());
         if let Some(tx) = self.transactions.get_mut(index) {
             tx.outcome = outcome;
             tx.issued = issued;
@@ -333,7 +333,9 @@ impl Terminal {
 
     /// REVERSAL of the last transaction: only an approved one. Returns its index.
     pub fn reversal(&mut self, fails: bool) -> Result<usize, Status> {
-        let Some(i) = self.last.filter(|&i| self.transactions[i].outcome == TxOutcome::Approved)
+        let Some(i) = self
+            .last
+            .filter(|&i| self.transactions[i].outcome == TxOutcome::Approved)
         else {
             return Err(Status::ReversalNotFound);
         };
@@ -422,7 +424,10 @@ mod tests {
         assert_eq!(stuck.outcome, TxOutcome::Approved);
         assert!(stuck.issued.is_some());
         assert_eq!(t.begin(purchase("A")), Err(Status::NotCompletedLastTx));
-        assert_eq!(t.status_of(None).ok().flatten().map(|s| s.sid.clone()), Some(stuck.sid));
+        assert_eq!(
+            t.status_of(None).ok().flatten().map(|s| s.sid.clone()),
+            Some(stuck.sid)
+        );
     }
 
     #[test]
@@ -446,8 +451,14 @@ mod tests {
         t.restart();
         assert_eq!(t.interrupted(b), Some(Interrupt::Restarted));
         assert!(t.pending().is_none() && !t.is_busy());
-        assert_eq!(t.status_of(None).ok().flatten().map(|s| s.sid.as_str()), Some("A"));
-        assert_eq!(t.status_of(Some("B")).err(), Some(Status::TransactionNotFound));
+        assert_eq!(
+            t.status_of(None).ok().flatten().map(|s| s.sid.as_str()),
+            Some("A")
+        );
+        assert_eq!(
+            t.status_of(Some("B")).err(),
+            Some(Status::TransactionNotFound)
+        );
     }
 
     #[test]
@@ -466,6 +477,9 @@ mod tests {
         let mut t = Terminal::new(MyposScenario::Busy);
         assert!(t.is_busy());
         assert!(t.customer_cancel());
-        assert!(t.begin(purchase("A")).is_ok(), "keypad ones need no COMPLETE_TX");
+        assert!(
+            t.begin(purchase("A")).is_ok(),
+            "keypad ones need no COMPLETE_TX"
+        );
     }
 }

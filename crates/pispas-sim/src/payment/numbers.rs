@@ -2,7 +2,7 @@
 //! number). Deterministic counters, so a test can tell two transactions apart and a human can
 //! read them; not meant to look random.
 
-/// The next numbers; one `next()` per authorisation.
+/// The next numbers; one `issue()` per authorisation.
 #[derive(Debug, Clone, Default)]
 pub struct Numbers {
     count: u64,
@@ -22,7 +22,7 @@ pub struct Issued {
 }
 
 impl Numbers {
-    pub fn next(&mut self) -> Issued {
+    pub fn issue(&mut self) -> Issued {
         self.count += 1;
         let n = self.count;
         Issued {
@@ -41,7 +41,7 @@ mod tests {
     #[test]
     fn each_authorisation_gets_new_numbers_of_the_right_width() {
         let mut numbers = Numbers::default();
-        let (a, b) = (numbers.next(), numbers.next());
+        let (a, b) = (numbers.issue(), numbers.issue());
         assert_ne!(a, b);
         assert_eq!((a.stan.len(), a.rrn.len(), a.auth_code.len()), (6, 12, 6));
         assert_eq!(a.stan, "000001");

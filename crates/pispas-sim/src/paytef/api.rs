@@ -98,12 +98,18 @@ impl Api {
             } else {
                 Answer::new(
                     404,
-                    reply::error("notFound", &format!("No endpoint {} {}", call.method, call.path)),
+                    reply::error(
+                        "notFound",
+                        &format!("No endpoint {} {}", call.method, call.path),
+                    ),
                 )
             };
         };
         if endpoint == Endpoint::Authorize && !self.cloud {
-            return Answer::new(404, reply::error("notFound", "No endpoint /authorize/ on a local pinpad"));
+            return Answer::new(
+                404,
+                reply::error("notFound", "No endpoint /authorize/ on a local pinpad"),
+            );
         }
         let Ok(body) = serde_json::from_slice::<Value>(&call.body) else {
             return Answer::new(403, reply::error("unhandledError", "Malformed JSON body"));
@@ -133,7 +139,9 @@ impl Api {
         }
         match endpoint {
             Endpoint::Authorize => self.authorize(&body),
-            Endpoint::Status => Answer::new(200, reply::status(&self.pinpad, self.terminal.is_busy())),
+            Endpoint::Status => {
+                Answer::new(200, reply::status(&self.pinpad, self.terminal.is_busy()))
+            }
             Endpoint::Start => self.start(&body, token.as_deref()),
             Endpoint::Poll | Endpoint::Result => self.poll(&body),
             Endpoint::Cancel => Answer::new(200, reply::cancelled(self.terminal.cancel())),
@@ -308,7 +316,11 @@ mod tests {
         let token = api.auth.authorize("ak", "sk").expect("token");
         let start = api.answer(&call("/transaction/start", sale("SIM00001"), Some(&token)));
         assert_eq!(start.status, 200);
-        let poll = api.answer(&call("/transaction/poll", json!({"pinpad": "SIM00001"}), Some(&token)));
+        let poll = api.answer(&call(
+            "/transaction/poll",
+            json!({"pinpad": "SIM00001"}),
+            Some(&token),
+        ));
         assert_eq!(poll.body["error"]["code"], "expiredToken");
     }
 

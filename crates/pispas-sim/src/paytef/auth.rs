@@ -55,7 +55,11 @@ impl Auth {
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let header = b64.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
         let payload = b64.encode(
-            format!(r#"{{"sub":"{}","iss":"pispas-sim","jti":{n}}}"#, self.access_key).as_bytes(),
+            format!(
+                r#"{{"sub":"{}","iss":"pispas-sim","jti":{n}}}"#,
+                self.access_key
+            )
+            .as_bytes(),
         );
         let signature = b64.encode(format!("pispas-sim-signature-{n:08}").as_bytes());
         let text = format!("{header}.{payload}.{signature}");

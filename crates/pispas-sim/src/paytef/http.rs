@@ -72,7 +72,12 @@ async fn handle(
         .map(String::from);
     let body = match Limited::new(request.into_body(), MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes().to_vec(),
-        Err(_) => return Ok(json_response(413, &serde_json::json!({"message": "Payload too large"}))),
+        Err(_) => {
+            return Ok(json_response(
+                413,
+                &serde_json::json!({"message": "Payload too large"}),
+            ))
+        }
     };
     let call = Call {
         method,
@@ -92,7 +97,8 @@ async fn handle(
 
 fn json_response(status: u16, body: &serde_json::Value) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static("application/json; charset=utf-8"),

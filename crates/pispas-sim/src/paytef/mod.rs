@@ -23,7 +23,7 @@ pub use terminal::{CardStatus, OpType, Outcome, Phase, Transaction};
 use crate::line::lock;
 use crate::payment::TestCard;
 use crate::wait::{Changes, WaitTimeout};
-use api::{Api, Answer, Call};
+use api::{Answer, Api, Call};
 use auth::Auth;
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -249,7 +249,11 @@ impl PaytefSim {
             if scenario == PaytefScenario::TokenExpired {
                 state.api.auth.expire_all();
             }
-            state.api.terminal.current().map(PaytefEvent::from_transaction)
+            state
+                .api
+                .terminal
+                .current()
+                .map(PaytefEvent::from_transaction)
         };
         self.shared().changed(event);
     }
@@ -293,7 +297,12 @@ impl PaytefSim {
         let (changed, event) = {
             let mut state = self.shared().lock();
             let changed = change(&mut state.api.terminal);
-            let event = state.api.terminal.transactions.last().map(PaytefEvent::from_transaction);
+            let event = state
+                .api
+                .terminal
+                .transactions
+                .last()
+                .map(PaytefEvent::from_transaction);
             (changed, event)
         };
         self.shared().changed(event);
@@ -310,7 +319,12 @@ impl PaytefSim {
     /// The calls to one endpoint path (`/transaction/start`).
     pub fn requests_to(&self, path: &str) -> Vec<PaytefRequest> {
         let state = self.shared().lock();
-        state.log.iter().filter(|r| r.is_for(path)).cloned().collect()
+        state
+            .log
+            .iter()
+            .filter(|r| r.is_for(path))
+            .cloned()
+            .collect()
     }
 
     /// How many `/transaction/start` calls arrived (accepted or not): "charged once" is
@@ -381,7 +395,8 @@ impl PaytefSim {
         n: usize,
         timeout: Duration,
     ) -> Result<Vec<PaytefRequest>, WaitTimeout> {
-        self.wait_for_requests("/transaction/start", n, timeout).await
+        self.wait_for_requests("/transaction/start", n, timeout)
+            .await
     }
 
     /// Waits until `n` calls to `path` have arrived; returns them.

@@ -35,7 +35,9 @@ pub fn gateway_missing_token() -> Value {
 pub fn unhandled(field: &str) -> Value {
     error(
         "unhandledError",
-        &format!("java.lang.NullPointerException: Cannot invoke method on null value of field '{field}'"),
+        &format!(
+            "java.lang.NullPointerException: Cannot invoke method on null value of field '{field}'"
+        ),
     )
 }
 
@@ -173,8 +175,16 @@ fn receipt_lines(tx: &Transaction, outcome: Outcome, copy: &str) -> Vec<String> 
         },
     ];
     if tx.card_read {
-        lines.push(format!("{} {}", tx.card.aid_name, tx.card.last_four_masked()));
-        lines.push(format!("AID {}  MODO {}", tx.card.aid, tx.card.entry.paytef_letter()));
+        lines.push(format!(
+            "{} {}",
+            tx.card.aid_name,
+            tx.card.last_four_masked()
+        ));
+        lines.push(format!(
+            "AID {}  MODO {}",
+            tx.card.aid,
+            tx.card.entry.paytef_letter()
+        ));
     }
     if let Some(issued) = &tx.issued {
         lines.push(format!("AUT {}  OP {}", issued.auth_code, issued.operation));

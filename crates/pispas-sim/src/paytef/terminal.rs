@@ -246,10 +246,16 @@ impl Terminal {
         Ok(self.push(request, false, plan, self.scenario.faults()))
     }
 
-    fn push(&mut self, request: StartRequest, foreign: bool, plan: Vec<Step>, faults: Faults) -> usize {
+    fn push(
+        &mut self,
+        request: StartRequest,
+        foreign: bool,
+        plan: Vec<Step>,
+        faults: Faults,
+    ) -> usize {
         let id = self.transactions.len() as u64 + 1;
-        let session_id = (self.cloud && !foreign && !faults.no_session)
-            .then(|| format!("sim-session-{id:06}"));
+        let session_id =
+            (self.cloud && !foreign && !faults.no_session).then(|| format!("sim-session-{id:06}"));
         let phase = match plan.first() {
             Some(Step::Card(status, _)) => Phase::Running(*status),
             _ => Phase::Running(CardStatus::WaitingCard),
@@ -311,7 +317,7 @@ impl Terminal {
             }
             Step::Result(outcome, _) => {
                 if outcome.approved() && tx.issued.is_none() {
-                    tx.issued = Some(self.numbers.next());
+                    tx.issued = Some(self.numbers.issue());
                 }
                 tx.phase = Phase::Finished(outcome);
                 finished = true;
@@ -358,7 +364,10 @@ impl Terminal {
             return false;
         };
         let cancellable = tx.is_running()
-            && !matches!(tx.phase, Phase::Running(CardStatus::Processing) | Phase::Forgotten);
+            && !matches!(
+                tx.phase,
+                Phase::Running(CardStatus::Processing) | Phase::Forgotten
+            );
         if !cancellable {
             return false;
         }
@@ -415,7 +424,10 @@ mod tests {
     fn an_approved_sale_walks_the_card_statuses_and_becomes_the_last_result() {
         let mut t = Terminal::new(PaytefScenario::Approved, false);
         let i = t.start(sale("R1")).expect("idle");
-        assert_eq!(t.transactions[i].phase, Phase::Running(CardStatus::WaitingCard));
+        assert_eq!(
+            t.transactions[i].phase,
+            Phase::Running(CardStatus::WaitingCard)
+        );
         run(&mut t, i);
         let tx = &t.transactions[i];
         assert_eq!(tx.phase, Phase::Finished(Outcome::Approved));
@@ -472,7 +484,10 @@ mod tests {
         run(&mut t, second);
         assert_eq!(t.transactions[second].phase, Phase::Forgotten);
         assert!(t.current().is_none() && !t.is_busy());
-        assert_eq!(t.last_result().map(|r| r.id), Some(t.transactions[first].id));
+        assert_eq!(
+            t.last_result().map(|r| r.id),
+            Some(t.transactions[first].id)
+        );
     }
 
     #[test]

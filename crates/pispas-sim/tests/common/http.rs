@@ -12,7 +12,10 @@ use tokio::net::TcpStream;
 /// What came back.
 #[derive(Debug)]
 pub enum Reply {
-    Answer { status: u16, body: Value },
+    Answer {
+        status: u16,
+        body: Value,
+    },
     /// The server closed the connection without sending anything.
     Nothing,
 }
@@ -36,7 +39,13 @@ pub async fn post(addr: SocketAddr, path: &str, body: &Value, token: Option<&str
     raw(addr, "POST", path, &body.to_string(), token).await
 }
 
-pub async fn raw(addr: SocketAddr, method: &str, path: &str, body: &str, token: Option<&str>) -> Reply {
+pub async fn raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+    token: Option<&str>,
+) -> Reply {
     let mut socket = TcpStream::connect(addr).await.expect("connect");
     let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
     let request = format!(

@@ -16,7 +16,10 @@ pub struct Frame(pub Vec<(String, String)>);
 
 impl Frame {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn stage(&self) -> u8 {
@@ -24,7 +27,9 @@ impl Frame {
     }
 
     pub fn status(&self) -> u16 {
-        self.get("STATUS").and_then(|s| s.parse().ok()).unwrap_or(u16::MAX)
+        self.get("STATUS")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(u16::MAX)
     }
 
     /// The flow ends here: STAGE=5, or a STATUS other than 0.
