@@ -13,6 +13,7 @@ mod reply;
 mod runner;
 mod scenario;
 mod terminal;
+mod transaction;
 
 pub use api::Endpoint;
 pub use observe::{PaytefEvent, PaytefRequest};
@@ -113,6 +114,7 @@ impl Shared {
     pub fn answer(&self, call: &Call) -> Answer {
         let (answer, events) = {
             let mut state = self.lock();
+            let before = state.api.terminal.current().map(|t| (t.id, t.phase));
             let answer = state.api.answer(call);
             let body = serde_json::from_slice::<Value>(&call.body).unwrap_or(Value::Null);
             let text = |name: &str| body.get(name).and_then(Value::as_str).map(String::from);
@@ -132,7 +134,9 @@ impl Shared {
                 dropped: answer.drop,
             }];
             if let Some(tx) = state.api.terminal.current() {
-                events.push(PaytefEvent::from_transaction(tx));
+                if before != Some((tx.id, tx.phase)) {
+                    events.push(PaytefEvent::from_transaction(tx));
+                }
             }
             (answer, events)
         };
