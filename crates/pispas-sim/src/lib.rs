@@ -6,6 +6,9 @@
 //!   ePOS-Print XML over HTTP.
 //! - [`scale`]: serial scales (Toledo 8217, CAS, Dialog, Dibal, Epelsa, Adam) on a pty.
 //! - [`rfid`]: EM4100 serial readers on a pty.
+//! - [`paytef`]: the Paytef pinpad's JSON API over HTTP, local or cloud.
+//! - [`mypos`]: a myPOS terminal speaking IPP over TCP or a pty.
+//! - [`payment`]: test cards and host numbers both payment simulators share.
 
 // One justified `unsafe` registers a pty master with tokio (port/pty.rs); nothing else.
 #![deny(unsafe_code)]
@@ -15,6 +18,9 @@ pub mod cli;
 pub mod document;
 pub mod escpos;
 pub mod line;
+pub mod mypos;
+pub mod payment;
+pub mod paytef;
 pub mod port;
 pub mod printer;
 pub mod rfid;

@@ -19,6 +19,8 @@ async fn main() -> anyhow::Result<()> {
         "printer" => cli::printer::run(args).await,
         "scale" => cli::scale::run(args).await,
         "rfid" => cli::rfid::run(args).await,
+        "paytef" => cli::paytef::run(args).await,
+        "mypos" => cli::mypos::run(args).await,
         other => anyhow::bail!("unknown simulator {other:?}\n\n{}", cli::USAGE),
     }
 }

@@ -32,6 +32,11 @@ impl Changes {
         self.tx.send_modify(|v| *v = v.wrapping_add(1));
     }
 
+    /// A receiver that sees every later bump (for loops that wait on a change or a timer).
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.tx.subscribe()
+    }
+
     /// Calls `check` now and after every change until it returns Some, or fails after
     /// `timeout` with a `WaitTimeout` naming `what`.
     pub async fn wait_until<T>(

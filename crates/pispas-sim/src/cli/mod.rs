@@ -1,7 +1,9 @@
 //! The `pispas-sim` command line: argument parsing and the stdin command loop shared by the
-//! `printer`, `scale` and `rfid` subcommands. Device behaviour lives in the library; this is
-//! only the edge where `anyhow` errors become messages.
+//! `printer`, `scale`, `rfid`, `paytef` and `mypos` subcommands. Device behaviour lives in the
+//! library; this is only the edge where `anyhow` errors become messages.
 
+pub mod mypos;
+pub mod paytef;
 pub mod printer;
 pub mod rfid;
 pub mod scale;
@@ -113,6 +115,10 @@ USAGE:
   pispas-sim scale --protocol P [--link PATH | --port DEV] [--weight GRAMS]
         P: toledo8217 caspd2 castext dialog02 dialog04 dibal epelsa adam
   pispas-sim rfid --protocol em4100-14|em4100-16 [--link PATH | --port DEV]
+  pispas-sim paytef [--port 8887] [--host 127.0.0.1] [--cloud] [--scenario NAME] [--pinpad CODE]
+        [--card visa|mastercard] [--step-ms 500] [--slow-ms 8000]
+  pispas-sim mypos [--port 8990 | --pty PATH] [--host 127.0.0.1] [--scenario NAME]
+        [--card visa|mastercard] [--step-ms 500] [--slow-ms 8000] [--timeout-secs 60]
 
 The first line printed is the engine configuration to use (e.g. SCALE=serial:///tmp/pispas-scale?protocol=toledo8217).
 Then type commands on stdin; `help` lists them. See crates/pispas-sim/README.md.";
