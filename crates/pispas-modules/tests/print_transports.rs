@@ -238,3 +238,37 @@ async fn the_spooler_path_prints_through_a_real_cups_raw_queue() {
         .args(["-x", &queue])
         .status();
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_printer_found_with_get_printers_prints_by_its_name_without_configuration() {
+    let sim = tcp_printer().await;
+    let queue = format!("Pispas_Found_{}", sim.addr().port());
+    let uri = format!("socket://{}", sim.addr());
+    let q = queue.clone();
+    tokio::task::spawn_blocking(move || cups_queue(&q, &uri))
+        .await
+        .unwrap()
+        .expect("CUPS (scripts/setup/print.sh installs it)");
+    // No PRINTER_<NAME> key at all: only what the OS has.
+    let server = engine("print-found", &[], &[]).await;
+    let mut c = Client::plain(server.addr()).await.unwrap();
+    let printers = c.call("PRINT", "GET_PRINTERS", json!({})).await.unwrap();
+    let found = printers["MESSAGE_DATA"]["SYSTEM"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["NAME"] == queue.as_str())
+        .cloned()
+        .expect("the queue is listed");
+    let name = found["NAME"].as_str().unwrap();
+    delivered(&print(&mut c, name, "TEXT", json!("Por nombre"), json!({})).await);
+    sim.wait_for_cuts(1, WAIT).await.unwrap();
+    assert!(sim.text().contains("Por nombre"), "{}", sim.text());
+    // A name the OS does not have is still PRINTER_NOT_FOUND.
+    let r = print(&mut c, "NO_SUCH_PRINTER_X", "TEXT", json!("x"), json!({})).await;
+    assert_eq!(r["MESSAGE_DATA"]["CODE"], "PRINTER_NOT_FOUND", "{r:#}");
+    let _ = std::process::Command::new("lpadmin")
+        .args(["-x", &queue])
+        .status();
+}

@@ -84,6 +84,22 @@ impl Print {
             renderer.html.shut_down().await;
         });
         tracing::info!(printers = ?config.printers.keys().collect::<Vec<_>>(), default = ?config.default_printer, "PRINT ready");
-        Ok(Print { queue, config })
+        let system = transport::spooler::Installed::default();
+        // Jobs left for an OS printer that is not configured resume once it is found again.
+        let (q, sys) = (queue.clone(), system.clone());
+        ctx.tracker.spawn(async move {
+            for printer in q.orphaned_printers().await {
+                if sys.has(&printer).await {
+                    if let Ok(config) = printer::spooler_printer(&printer) {
+                        q.ensure_slot(&config);
+                    }
+                }
+            }
+        });
+        Ok(Print {
+            queue,
+            config,
+            system,
+        })
     }
 }

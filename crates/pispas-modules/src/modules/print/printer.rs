@@ -244,6 +244,20 @@ pub fn printer_from(name: &str, text: &str) -> Result<PrinterConfig, String> {
     })
 }
 
+/// An OS printer that is not configured, named exactly as the OS names it: reached through its
+/// spooler queue with the default settings (576 dots, CP858, partial cut).
+///
+/// Fails only if the defaults were invalid (they are not).
+pub fn spooler_printer(os_name: &str) -> Result<PrinterConfig, String> {
+    let mut config = printer_from("OS", "spooler://os")?;
+    config.name = os_name.to_string();
+    config.uri.address = PrinterAddress::Spooler {
+        queue: os_name.to_string(),
+    };
+    config.uri.raw = format!("spooler://{os_name}");
+    Ok(config)
+}
+
 pub fn parse_bool(s: &str) -> Option<bool> {
     match s.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Some(true),

@@ -61,6 +61,17 @@ struct Live {
 }
 
 impl Slot {
+    fn new(config: PrinterConfig) -> Slot {
+        Slot {
+            config,
+            wake: Notify::new(),
+            live: Mutex::new(Live::default()),
+            line: tokio::sync::Mutex::new(()),
+            turnstile: turnstile::Turnstile::default(),
+            blocked: watch::channel(None).0,
+        }
+    }
+
     /// The last known state and when it was seen.
     pub fn last_state(&self) -> Option<(PrinterState, i64)> {
         self.live.lock().ok().and_then(|l| l.state)
@@ -102,7 +113,10 @@ struct Inner {
     events: EventBus,
     renderer: Renderer,
     config: Arc<PrintConfig>,
-    slots: BTreeMap<String, Arc<Slot>>,
+    /// One per printer: the configured ones from the start, and OS printers a POS named
+    /// (they get a slot and a worker the first time).
+    slots: std::sync::RwLock<BTreeMap<String, Arc<Slot>>>,
+    tracker: TaskTracker,
     watchers: Mutex<HashMap<String, watch::Sender<Option<JobRow>>>>,
     /// Which connection asked for a job, for its events.
     origins: Mutex<HashMap<String, u64>>,
@@ -125,19 +139,7 @@ impl Queue {
         let slots = config
             .printers
             .values()
-            .map(|p| {
-                (
-                    p.name.clone(),
-                    Arc::new(Slot {
-                        config: p.clone(),
-                        wake: Notify::new(),
-                        live: Mutex::new(Live::default()),
-                        line: tokio::sync::Mutex::new(()),
-                        turnstile: turnstile::Turnstile::default(),
-                        blocked: watch::channel(None).0,
-                    }),
-                )
-            })
+            .map(|p| (p.name.clone(), Arc::new(Slot::new(p.clone()))))
             .collect();
         let queue = Queue {
             inner: Arc::new(Inner {
@@ -146,7 +148,8 @@ impl Queue {
                 events,
                 renderer,
                 config,
-                slots,
+                slots: std::sync::RwLock::new(slots),
+                tracker: tracker.clone(),
                 watchers: Mutex::new(HashMap::new()),
                 origins: Mutex::new(HashMap::new()),
                 shutdown,
@@ -164,14 +167,55 @@ impl Queue {
                 tracing::info!(removed = n, "old finished print jobs removed");
             }
         }
-        for slot in queue.inner.slots.values() {
-            tracker.spawn(worker::run(queue.clone(), slot.clone()));
+        for slot in queue.slots().into_values() {
+            tracker.spawn(worker::run(queue.clone(), slot));
         }
         Ok(queue)
     }
 
-    pub fn slots(&self) -> &BTreeMap<String, Arc<Slot>> {
-        &self.inner.slots
+    /// Every printer's slot (a snapshot).
+    pub fn slots(&self) -> BTreeMap<String, Arc<Slot>> {
+        self.inner
+            .slots
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_default()
+    }
+
+    /// The slot of `printer`, if it has one.
+    pub fn slot(&self, printer: &str) -> Option<Arc<Slot>> {
+        self.inner.slots.read().ok()?.get(printer).cloned()
+    }
+
+    /// The slot of a printer that was not configured (an OS printer a POS named), made with its
+    /// worker the first time.
+    pub fn ensure_slot(&self, config: &PrinterConfig) -> Option<Arc<Slot>> {
+        if let Some(slot) = self.slot(&config.name) {
+            return Some(slot);
+        }
+        let mut slots = self.inner.slots.write().ok()?;
+        let slot = slots
+            .entry(config.name.clone())
+            .or_insert_with(|| {
+                let slot = Arc::new(Slot::new(config.clone()));
+                self.inner
+                    .tracker
+                    .spawn(worker::run(self.clone(), slot.clone()));
+                slot
+            })
+            .clone();
+        Some(slot)
+    }
+
+    /// Printers with jobs still to print that have no slot (OS printers used before a
+    /// restart), so their jobs can resume.
+    pub async fn orphaned_printers(&self) -> Vec<String> {
+        let pending = self.inner.store.pending_counts().await.unwrap_or_default();
+        pending
+            .into_iter()
+            .map(|(p, _)| p)
+            .filter(|p| self.slot(p).is_none())
+            .collect()
     }
 
     pub fn store(&self) -> &JobStore {
@@ -207,7 +251,7 @@ impl Queue {
         let (row, repeat) = match pending.committed().await? {
             Inserted::New(row) => {
                 self.publish(&row);
-                if let Some(slot) = self.inner.slots.get(&row.printer) {
+                if let Some(slot) = self.slot(&row.printer) {
                     slot.wake.notify_one();
                 }
                 (row, false)
@@ -218,7 +262,7 @@ impl Queue {
             self.forget_if_final(&row);
             return Ok((row, repeat));
         }
-        let slot = self.inner.slots.get(&row.printer).cloned();
+        let slot = self.slot(&row.printer);
         let mut blocked = slot.as_ref().map(|s| s.blocked.subscribe());
         let deadline = tokio::time::Instant::now() + self.inner.config.reply_timeout;
         let mut latest = row;
@@ -338,8 +382,8 @@ impl Queue {
                 state: row.state,
             });
         }
-        let slot = self.inner.slots.get(&row.printer);
-        if let Some(slot) = slot {
+        let slot = self.slot(&row.printer);
+        if let Some(slot) = &slot {
             let Ok(mut live) = slot.live.lock() else {
                 return Err(PrintError::ShuttingDown);
             };
@@ -372,19 +416,19 @@ impl Queue {
 
     /// A place in `printer`'s line, taken when the request arrives.
     pub fn ticket(&self, printer: &str) -> Option<Ticket> {
-        self.inner.slots.get(printer).map(|s| s.turnstile.ticket())
+        self.slot(printer).map(|s| s.turnstile.ticket())
     }
 
     /// Makes a waiting printer's worker try again now.
     pub fn nudge(&self, printer: &str) {
-        if let Some(slot) = self.inner.slots.get(printer) {
+        if let Some(slot) = self.slot(printer) {
             slot.wake.notify_one();
         }
     }
 
     /// The job with its in-memory state (PRINTING) applied.
     pub fn live_view(&self, mut row: JobRow) -> JobRow {
-        if let Some(slot) = self.inner.slots.get(&row.printer) {
+        if let Some(slot) = self.slot(&row.printer) {
             if slot.sending() == Some(row.id) && row.state == JobState::Queued {
                 row.state = JobState::Printing;
             }

@@ -52,8 +52,8 @@ pub(super) struct Scan {
     pub timeout: Duration,
 }
 
-/// A PRINT request with its parameters read. `printer` is the PRINTER parameter, upper-cased
-/// and without a `PRINTER_` prefix (`None`: the default printer).
+/// A PRINT request with its parameters read. `printer` is the PRINTER parameter as sent
+/// (`None`: the default printer).
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Action {
     GetPrinters {
@@ -215,16 +215,14 @@ impl Action {
     }
 }
 
-/// PRINTER, upper-cased, without `PRINTER_`; `None` when absent or blank.
+/// PRINTER as sent, trimmed; `None` when absent or blank. (A configured name is matched
+/// ignoring case and a `PRINTER_` prefix; an OS printer's name exactly.)
 fn printer_of(request: &Request) -> Result<Option<String>, Failure> {
     Ok(request
         .str_param("PRINTER")?
-        .map(|s| s.trim().to_ascii_uppercase())
+        .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|name| match name.strip_prefix("PRINTER_") {
-            Some(short) => short.to_string(),
-            None => name,
-        }))
+        .map(str::to_string))
 }
 
 fn job_of(request: &Request) -> Result<JobRef, Failure> {
@@ -294,7 +292,7 @@ mod tests {
         else {
             panic!("{a:?}")
         };
-        assert_eq!(printer.as_deref(), Some("BAR"));
+        assert_eq!(printer.as_deref(), Some("printer_bar"));
         assert_eq!(format, Format::Text);
         assert_eq!(options.copies, 2);
         assert_eq!(data, Some(json!("hola")));

@@ -9,7 +9,7 @@ use crate::modules::print::error::PrintError;
 use crate::modules::print::queue::store::JobRow;
 use crate::modules::print::queue::{job_json, JobState};
 use crate::modules::print::state::PrinterState;
-use crate::modules::print::transport::{self, spooler, StatusReport};
+use crate::modules::print::transport::{self, StatusReport};
 use crate::protocol::Failure;
 use crate::router::{Outcome, RequestContext};
 use serde_json::{json, Value};
@@ -17,8 +17,8 @@ use std::time::Duration;
 
 impl Print {
     pub(super) async fn status(&self, named: Option<&str>) -> Outcome {
-        let printer = self.printer(named)?.clone();
-        let Some(slot) = self.queue.slots().get(&printer.name).cloned() else {
+        let printer = self.resolve(named).await?;
+        let Some(slot) = self.queue.slot(&printer.name) else {
             return Err(PrintError::PrinterNotFound {
                 name: printer.name,
                 known: vec![],
@@ -111,7 +111,7 @@ impl Print {
             .printers
             .values()
             .map(|p| {
-                let slot = self.queue.slots().get(&p.name);
+                let slot = self.queue.slot(&p.name);
                 let (state, at) = slot.and_then(|s| s.last_state()).map_or(("UNKNOWN", None), |(s, at)| (s.as_str(), Some(at)));
                 json!({
                     "NAME": p.name, "URI": p.uri.raw, "TRANSPORT": p.uri.address.kind(), "WIDTH": p.width,
@@ -122,7 +122,9 @@ impl Print {
                 })
             })
             .collect();
-        let system: Vec<Value> = spooler::list_installed()
+        let system: Vec<Value> = self
+            .system
+            .refresh()
             .await
             .into_iter()
             .map(|p| json!({ "NAME": p.name, "URI": format!("spooler://{}", p.name), "STATE": p.state, "READY": p.ready }))
@@ -149,7 +151,7 @@ impl Print {
         limit: u32,
     ) -> Outcome {
         let printer = match printer {
-            Some(named) => Some(self.printer(Some(named))?.name.clone()),
+            Some(named) => Some(self.resolve(Some(named)).await?.name),
             None => None,
         };
         let rows = self
@@ -196,10 +198,10 @@ impl Print {
     ) -> Outcome {
         let original = self.find(job).await?;
         let printer = match printer {
-            Some(named) => self.printer(Some(named))?.name.clone(),
+            Some(named) => self.resolve(Some(named)).await?.name,
             None => original.printer.clone(),
         };
-        if !self.config.printers.contains_key(&printer) {
+        if !self.config.printers.contains_key(&printer) && self.queue.slot(&printer).is_none() {
             return Err(PrintError::PrinterNotFound {
                 name: printer,
                 known: self.config.printers.keys().cloned().collect(),

@@ -22,6 +22,8 @@ use std::sync::Arc;
 pub struct Print {
     pub(super) queue: Queue,
     pub(super) config: Arc<PrintConfig>,
+    /// The OS's printers, looked up when a request names a printer that is not configured.
+    pub(super) system: super::transport::spooler::Installed,
 }
 
 impl Service for Print {
@@ -101,7 +103,7 @@ impl Print {
                 pin,
                 options,
             } => {
-                let config = self.printer(printer.as_deref())?;
+                let config = self.resolve(printer.as_deref()).await?;
                 let format = Format::Drawer {
                     pin: pin.unwrap_or(config.drawer_pin),
                 };
@@ -161,15 +163,18 @@ impl Print {
         }
     }
 
-    /// The printer named (upper case, no `PRINTER_`), or the default.
+    /// The configured printer named (case and a `PRINTER_` prefix ignored), or the default.
     ///
     /// Fails with PRINTER_NOT_FOUND naming the configured printers.
     pub(super) fn printer(&self, named: Option<&str>) -> Result<&PrinterConfig, Failure> {
-        let name = match named.or(self.config.default_printer.as_deref()) {
-            Some(n) => n,
-            None => return Err(PrintError::NoDefaultPrinter.into()),
+        let name = match named {
+            Some(n) => n.to_ascii_uppercase(),
+            None => match &self.config.default_printer {
+                Some(d) => d.clone(),
+                None => return Err(PrintError::NoDefaultPrinter.into()),
+            },
         };
-        let name = name.strip_prefix("PRINTER_").unwrap_or(name);
+        let name = name.strip_prefix("PRINTER_").unwrap_or(&name);
         self.config.printers.get(name).ok_or_else(|| {
             PrintError::PrinterNotFound {
                 name: name.to_string(),
@@ -177,6 +182,33 @@ impl Print {
             }
             .into()
         })
+    }
+
+    /// The printer a request names: a configured one (they win), else an OS printer by its
+    /// exact name as GET_PRINTERS lists it, printed to through its spooler queue with the
+    /// default settings — so a POS can print to what it found without an administrator first
+    /// adding a PRINTER_<NAME> key.
+    ///
+    /// Fails with PRINTER_NOT_FOUND naming the configured printers when neither exists.
+    pub(super) async fn resolve(&self, named: Option<&str>) -> Result<PrinterConfig, Failure> {
+        let configured = self.printer(named);
+        let (Err(not_found), Some(name)) = (&configured, named) else {
+            return configured.cloned();
+        };
+        if let Some(slot) = self.queue.slot(name) {
+            return Ok(slot.config.clone());
+        }
+        if !self.system.has(name).await {
+            return Err(not_found.clone());
+        }
+        let config = super::printer::spooler_printer(name)
+            .map_err(|e| Failure::new(crate::protocol::ErrorCode::PrinterNotFound, e))?;
+        self.queue.ensure_slot(&config);
+        tracing::info!(
+            printer = name,
+            "printing to an OS printer that is not configured, through its spooler queue"
+        );
+        Ok(config)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -190,7 +222,7 @@ impl Print {
         ctx: &RequestContext,
         ticket: Option<Ticket>,
     ) -> Outcome {
-        let printer = self.printer(printer)?.name.clone();
+        let printer = self.resolve(printer).await?.name;
         let max = self.config.max_data_bytes;
         // Decoding tens of megabytes of base64 is kept off the async runtime.
         let data =

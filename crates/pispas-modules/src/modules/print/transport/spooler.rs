@@ -84,6 +84,42 @@ pub async fn status(queue: &str, wait: Duration) -> Result<StatusReport, Transpo
     }
 }
 
+/// How long a list of the OS's printers is trusted before it is asked again.
+const INSTALLED_FRESH: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The OS's printers, asked at most every few seconds (a POS printing to one by name should
+/// not run `lpstat` per receipt). A cheap clone.
+#[derive(Clone, Default)]
+pub struct Installed {
+    last: std::sync::Arc<tokio::sync::Mutex<Option<Listed>>>,
+}
+
+/// A list of the OS's printers and when it was made.
+type Listed = (std::time::Instant, Vec<SystemPrinter>);
+
+impl Installed {
+    /// The printers now, asking the OS.
+    pub async fn refresh(&self) -> Vec<SystemPrinter> {
+        let list = list_installed().await;
+        *self.last.lock().await = Some((std::time::Instant::now(), list.clone()));
+        list
+    }
+
+    /// Whether the OS has a printer of exactly this name (asking again if the list is old or
+    /// does not have it, so a printer installed a moment ago is found).
+    pub async fn has(&self, name: &str) -> bool {
+        {
+            let last = self.last.lock().await;
+            if let Some((at, list)) = last.as_ref() {
+                if at.elapsed() < INSTALLED_FRESH && list.iter().any(|p| p.name == name) {
+                    return true;
+                }
+            }
+        }
+        self.refresh().await.iter().any(|p| p.name == name)
+    }
+}
+
 /// Every printer the OS has installed; empty when there is no spooler.
 pub async fn list_installed() -> Vec<SystemPrinter> {
     #[cfg(windows)]
