@@ -638,7 +638,7 @@ export type PrintGetPrintersReply = {
 };
 /** Parameters of PRINT PRINT. */
 export interface PrintPrintParams {
-  /** the printer's name; default `DEFAULT_PRINTER` */
+  /** the printer's name: a configured one (`PRINTER_<NAME>`, case ignored) or, when none has that name, an OS printer exactly as `GET_PRINTERS` lists it in `SYSTEM`; default `DEFAULT_PRINTER` */
   printer?: string;
   /** see the formats table; default "RAW" */
   format?: "RAW" | "TEXT" | "RECEIPT" | "HTML" | "PDF" | "IMAGE";
@@ -651,7 +651,7 @@ export interface PrintPrintParams {
 export type PrintPrintReply = JobReply;
 /** Parameters of PRINT OPEN_DRAWER. */
 export interface PrintOpenDrawerParams {
-  /** the printer's name */
+  /** the printer's name: a configured one (`PRINTER_<NAME>`, case ignored) or, when none has that name, an OS printer exactly as `GET_PRINTERS` lists it in `SYSTEM` */
   printer?: string;
   /** default the printer's `drawer_pin` */
   pin?: 2 | 5;
@@ -661,7 +661,7 @@ export interface PrintOpenDrawerParams {
 export type PrintOpenDrawerReply = JobReply;
 /** Parameters of PRINT CUT. */
 export interface PrintCutParams {
-  /** the printer's name */
+  /** the printer's name: a configured one (`PRINTER_<NAME>`, case ignored) or, when none has that name, an OS printer exactly as `GET_PRINTERS` lists it in `SYSTEM` */
   printer?: string;
   /** default "PARTIAL" */
   mode?: "PARTIAL" | "FULL";
@@ -671,7 +671,7 @@ export interface PrintCutParams {
 export type PrintCutReply = JobReply;
 /** Parameters of PRINT STATUS. */
 export interface PrintStatusParams {
-  /** the printer's name */
+  /** the printer's name: a configured one (`PRINTER_<NAME>`, case ignored) or, when none has that name, an OS printer exactly as `GET_PRINTERS` lists it in `SYSTEM` */
   printer?: string;
 }
 /** MESSAGE_DATA of a SUCCESS reply to PRINT STATUS: `{PRINTER, TRANSPORT, QUEUED, SOURCE, STATE, ONLINE, PAPER: OK/NEAR_END/OUT, COVER_OPEN, DRAWER_OPEN, ERROR}` — `SOURCE: "PRINTER"` when asked of the printer itself (`DLE EOT` over TCP/serial/USB, ASB bits over ePOS), `"SPOOLER"` for spooler queues (only `ONLINE` and `SPOOLER_STATE`), `"NONE"` for files, `"LAST_KNOWN"` (with `PRINTING: true`) while a job is going out — it never opens a second connection mid-job. An unreachable printer is `STATE: OFFLINE, ONLINE: false` with `DETAIL` */
@@ -691,7 +691,7 @@ export type PrintStatusReply = {
 };
 /** Parameters of PRINT TEST_PAGE. */
 export interface PrintTestPageParams {
-  /** the printer's name */
+  /** the printer's name: a configured one (`PRINTER_<NAME>`, case ignored) or, when none has that name, an OS printer exactly as `GET_PRINTERS` lists it in `SYSTEM` */
   printer?: string;
   options?: PrintOptionsInput;
 }
