@@ -41,6 +41,12 @@ pub struct Shell {
 
 /// Runs the app; returns when it quits.
 pub fn run() -> ExitCode {
+    // `--platform <command>`: the elevated half of a configurator action (see the engine's
+    // `platform` module); it never starts the app.
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(code) = pispas_modules::platform::run_command(&raw) {
+        return code;
+    }
     let args = match cli::parse(std::env::args().skip(1)) {
         Ok(a) => a,
         Err(e) => {

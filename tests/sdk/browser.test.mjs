@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
-import { ROOT, startEngine, freePort, sleep } from '../helpers.mjs';
+import { ROOT, startEngine, freePort, sleep, rawClient } from '../helpers.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
@@ -477,16 +477,22 @@ const CAN_WRITE_POLICY = (() => {
   }
 })();
 
-test('with the LocalNetworkAccessAllowedForUrls policy in place the public page connects', { timeout: 30000, skip: !CAN_WRITE_POLICY && `needs to write ${POLICY_DIR} (run as root)` }, async (t) => {
+test('the engine writes the LocalNetworkAccessAllowedForUrls policy, the public page then connects, and the engine removes it', { timeout: 30000, skip: !CAN_WRITE_POLICY && `needs to write ${POLICY_DIR} (run as root)` }, async (t) => {
   const dir = preparePolicyDir();
   if (!dir.ok) {
     removeCreated(dir.created);
     return t.skip(`cannot write ${POLICY_DIR}`);
   }
-  const file = join(POLICY_DIR, `pispas-sdk-test-${process.pid}.json`);
-  writeFileSync(file, JSON.stringify({ LocalNetworkAccessAllowedForUrls: [pageOrigin] }));
+  // What the configurator's button does: BASE BROWSER_POLICY_SET for ALLOWED_ORIGINS.
+  const admin = await rawClient(engine.wsPort, { token: ADMIN_TOKEN });
   let b;
   try {
+    const set = await admin.call('BASE', 'BROWSER_POLICY_SET');
+    assert.equal(set.MESSAGE_EXEC, 'SUCCESS', JSON.stringify(set));
+    const chromium = set.MESSAGE_DATA.POLICY.BROWSERS.find((x) => x.BROWSER === 'Chromium');
+    assert.equal(chromium.IN_FORCE, true, JSON.stringify(chromium));
+    const file = chromium.LOCATION;
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).LocalNetworkAccessAllowedForUrls, [pageOrigin]);
     b = await publicPageBrowser();
     const page = await sdkPage(b);
     const r = await page.evaluate(async (url) => {
@@ -499,9 +505,15 @@ test('with the LocalNetworkAccessAllowedForUrls policy in place the public page 
     }, wsUrl(engine.wsPort));
     assert.equal(r.code, 'CONNECTED');
     assert.equal(r.pong, 'PONG');
+    const removed = await admin.call('BASE', 'BROWSER_POLICY_REMOVE');
+    assert.equal(removed.MESSAGE_EXEC, 'SUCCESS', JSON.stringify(removed));
+    assert.equal(existsSync(file), false, 'the policy file is gone');
+    const status = await admin.call('BASE', 'PLATFORM_STATUS');
+    assert.equal(status.MESSAGE_DATA.POLICY.BROWSERS.find((x) => x.BROWSER === 'Chromium').IN_FORCE, false);
   } finally {
     await b?.close();
-    rmSync(file, { force: true });
+    await admin.call('BASE', 'BROWSER_POLICY_REMOVE').catch(() => {});
+    admin.close();
     removeCreated(dir.created);
   }
 });

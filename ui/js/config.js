@@ -67,6 +67,45 @@ async function load() {
   render();
   loadPorts();
   loadAutostart();
+  loadPlatform();
+}
+
+/** Shows the hosts entry and the browsers' Local Network Access policy (BASE PLATFORM_STATUS). */
+function showPlatform(p) {
+  const name = p.LOCAL_NAME || {};
+  const rows = [
+    ['local.unpispas.es', name.RESOLVES_HERE ? 'leads to this computer' : `does not lead here${name.ADDRESSES && name.ADDRESSES.length ? ` (${name.ADDRESSES.join(', ')})` : ''}`],
+    ['Hosts file entry', name.HOSTS_ENTRY ? `present in ${p.HOSTS_FILE}` : `not in ${p.HOSTS_FILE}`],
+  ];
+  const policy = p.POLICY || {};
+  for (const b of policy.BROWSERS || []) {
+    if (!b.INSTALLED && !b.URLS.length) continue;
+    rows.push([`${b.BROWSER} policy`, b.IN_FORCE ? `allows ${policy.URLS.join(', ')} (${b.LOCATION})` : b.URLS.length ? `allows ${b.URLS.join(', ')} only` : 'not set: the cashier will be asked']);
+  }
+  if (!(policy.BROWSERS || []).some((b) => b.INSTALLED)) rows.push(['Browsers', 'no Chrome, Chromium or Edge found on this computer']);
+  $('platform').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+  $('platform-note').textContent = policy.NOTE || (policy.SKIPPED && policy.SKIPPED.length ? `Left out of the policy: ${policy.SKIPPED.join(', ')} (not a single origin).` : '');
+}
+
+async function loadPlatform() {
+  try {
+    showPlatform(await client.call('BASE', 'PLATFORM_STATUS'));
+  } catch (e) {
+    $('platform-note').textContent = `Could not be read: ${e.message}`;
+  }
+}
+
+for (const [id, action] of [['hosts-add', 'HOSTS_ADD'], ['hosts-remove', 'HOSTS_REMOVE'], ['policy-set', 'BROWSER_POLICY_SET'], ['policy-remove', 'BROWSER_POLICY_REMOVE']]) {
+  $(id).addEventListener('click', async () => {
+    $('platform-note').textContent = 'Working… the computer may ask for administrator rights.';
+    try {
+      const r = await client.call('BASE', action, {}, { timeoutMs: 120000 });
+      showPlatform(r);
+      $('platform-note').textContent = `${r.DONE}. Restart the browser for a policy change to take effect.`;
+    } catch (e) {
+      $('platform-note').textContent = e.code === 'NEEDS_ELEVATION' ? `Administrator rights are needed: ${e.message}` : `Not done: ${e.message}`;
+    }
+  });
 }
 
 function field(k) {

@@ -88,6 +88,7 @@ function render(s) {
     ['Version', s.VERSION],
     ['Pages in a browser', s.VIEWER || 'off'],
     ['Command log', s.COMMAND_LOG && s.COMMAND_LOG.ENABLED ? `on${s.COMMAND_LOG.DROPPED ? ` (${s.COMMAND_LOG.DROPPED} entries dropped under load)` : ''}` : 'off'],
+    ['local.unpispas.es', !s.LOCAL_NAME ? 'checking…' : s.LOCAL_NAME.RESOLVES_HERE ? 'leads to this computer' : 'does not lead to this computer (the configurator can fix it)'],
   ];
   $('facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { dataset: { fact: k } }, v)]));
 

@@ -15,9 +15,17 @@ const USAGE: &str = "usage: pispas-modules [--config PATH] [--data-dir DIR]
   --config PATH    the .env file to read (default: the platform config folder)
   --data-dir DIR   where the database, logs, certificate and tokens live (overrides DATA_DIR)
   --version        print the version and exit
+  --platform CMD   change the OS for browsers and exit (needs administrator rights):
+                   hosts-add, hosts-remove (the local.unpispas.es entry),
+                   policy-set URL[,URL…], policy-remove (LocalNetworkAccessAllowedForUrls)
 Environment variables override keys of the .env; see docs/configuration.md.";
 
 fn main() -> ExitCode {
+    // `--platform <command>`: the elevated half of a configurator action, or an installer step.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(code) = pispas_modules::platform::run_command(&args) {
+        return code;
+    }
     let options = match parse_args(std::env::args().skip(1)) {
         Ok(Some(o)) => o,
         Ok(None) => return ExitCode::SUCCESS,

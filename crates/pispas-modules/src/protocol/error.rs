@@ -48,6 +48,9 @@ pub enum ErrorCode {
     ScaleUnderZero,
     /// Configuration rejected (the message names the key).
     InvalidConfig,
+    /// Changing this needs administrator rights that could not be had (the message says what
+    /// to run instead).
+    NeedsElevation,
     /// A bug or an unexpected internal condition; the log has the details.
     Internal,
     /// No printer of that name is configured (or none is and no default is set).
@@ -80,7 +83,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order docs/protocol.md lists them.
-    pub const ALL: [ErrorCode; 33] = [
+    pub const ALL: [ErrorCode; 34] = [
         ErrorCode::BadJson,
         ErrorCode::BadRequest,
         ErrorCode::BadParams,
@@ -100,6 +103,7 @@ impl ErrorCode {
         ErrorCode::ScaleOverload,
         ErrorCode::ScaleUnderZero,
         ErrorCode::InvalidConfig,
+        ErrorCode::NeedsElevation,
         ErrorCode::Internal,
         ErrorCode::PrinterNotFound,
         ErrorCode::PrinterOffline,
@@ -144,6 +148,7 @@ impl ErrorCode {
             ErrorCode::ScaleOverload => "SCALE_OVERLOAD",
             ErrorCode::ScaleUnderZero => "SCALE_UNDER_ZERO",
             ErrorCode::InvalidConfig => "INVALID_CONFIG",
+            ErrorCode::NeedsElevation => "NEEDS_ELEVATION",
             ErrorCode::Internal => "INTERNAL",
             ErrorCode::PrinterNotFound => "PRINTER_NOT_FOUND",
             ErrorCode::PrinterOffline => "PRINTER_OFFLINE",

@@ -272,7 +272,7 @@ export interface BaseConfigParams {}
 export type BaseConfigReply = Record<string, unknown>;
 /** Parameters of BASE STATUS. */
 export interface BaseStatusParams {}
-/** MESSAGE_DATA of a SUCCESS reply to BASE STATUS: `{STATE, VERSION, ADDRESS, VIEWER, TLS: {SOURCE, FINGERPRINT, SUBJECT, NOT_AFTER}, UPTIME_MS, CONNECTIONS, CONNECTIONS_TOTAL, REQUESTS_OK, REQUESTS_FAILED, MODULES: [{TARGET, STATE, LEVEL, DETAIL, ACTIONS}], DEVICES: [{DEVICE, SERVICE, STATE, LEVEL, DETAIL, AT_MS}], LAST_ERRORS: [{AT_MS, TARGET, ACTION, CODE, MESSAGE}], WARNINGS, COMMAND_LOG: {ENABLED, DROPPED}}` */
+/** MESSAGE_DATA of a SUCCESS reply to BASE STATUS: `{STATE, VERSION, ADDRESS, VIEWER, TLS: {SOURCE, FINGERPRINT, SUBJECT, NOT_AFTER}, UPTIME_MS, CONNECTIONS, CONNECTIONS_TOTAL, REQUESTS_OK, REQUESTS_FAILED, MODULES: [{TARGET, STATE, LEVEL, DETAIL, ACTIONS}], DEVICES: [{DEVICE, SERVICE, STATE, LEVEL, DETAIL, AT_MS}], LAST_ERRORS: [{AT_MS, TARGET, ACTION, CODE, MESSAGE}], WARNINGS, COMMAND_LOG: {ENABLED, DROPPED}, LOCAL_NAME: {NAME, RESOLVES_HERE, ADDRESSES, HOSTS_ENTRY}}` */
 export type BaseStatusReply = {
   STATE: string;
   VERSION: string;
@@ -289,6 +289,8 @@ export type BaseStatusReply = {
   LAST_ERRORS: Array<Record<string, unknown>>;
   WARNINGS: Array<string>;
   COMMAND_LOG: Record<string, unknown>;
+  /** `{NAME: "local.unpispas.es", RESOLVES_HERE, ADDRESSES, HOSTS_ENTRY}`: whether the production certificate's name reaches this till (refreshed every minute; null just after start) */
+  LOCAL_NAME: Record<string, unknown> | null;
 };
 /** Parameters of BASE HEARTBEAT. */
 export interface BaseHeartbeatParams {}
@@ -436,6 +438,26 @@ export interface BaseLogUnsubscribeParams {}
 export type BaseLogUnsubscribeReply = {
   WAS_SUBSCRIBED: boolean;
 };
+/** Parameters of BASE PLATFORM_STATUS. */
+export interface BasePlatformStatusParams {}
+/** MESSAGE_DATA of a SUCCESS reply to BASE PLATFORM_STATUS: `{LOCAL_NAME: {NAME, RESOLVES_HERE, ADDRESSES, HOSTS_ENTRY}, HOSTS_FILE, POLICY: {NAME, URLS (the browser patterns for ALLOWED_ORIGINS), SKIPPED, BROWSERS: [{BROWSER, INSTALLED, IN_FORCE, URLS, LOCATION}], NOTE}}` */
+export type BasePlatformStatusReply = Record<string, unknown>;
+/** Parameters of BASE HOSTS_ADD. */
+export interface BaseHostsAddParams {}
+/** MESSAGE_DATA of a SUCCESS reply to BASE HOSTS_ADD: `{LOCAL_NAME: {NAME, RESOLVES_HERE, ADDRESSES, HOSTS_ENTRY}, HOSTS_FILE, POLICY: {NAME, URLS (the browser patterns for ALLOWED_ORIGINS), SKIPPED, BROWSERS: [{BROWSER, INSTALLED, IN_FORCE, URLS, LOCATION}], NOTE}, DONE}` */
+export type BaseHostsAddReply = Record<string, unknown>;
+/** Parameters of BASE HOSTS_REMOVE. */
+export interface BaseHostsRemoveParams {}
+/** MESSAGE_DATA of a SUCCESS reply to BASE HOSTS_REMOVE: `{LOCAL_NAME: {NAME, RESOLVES_HERE, ADDRESSES, HOSTS_ENTRY}, HOSTS_FILE, POLICY: {NAME, URLS (the browser patterns for ALLOWED_ORIGINS), SKIPPED, BROWSERS: [{BROWSER, INSTALLED, IN_FORCE, URLS, LOCATION}], NOTE}, DONE}` */
+export type BaseHostsRemoveReply = Record<string, unknown>;
+/** Parameters of BASE BROWSER_POLICY_SET. */
+export interface BaseBrowserPolicySetParams {}
+/** MESSAGE_DATA of a SUCCESS reply to BASE BROWSER_POLICY_SET: `{LOCAL_NAME: {NAME, RESOLVES_HERE, ADDRESSES, HOSTS_ENTRY}, HOSTS_FILE, POLICY: {NAME, URLS (the browser patterns for ALLOWED_ORIGINS), SKIPPED, BROWSERS: [{BROWSER, INSTALLED, IN_FORCE, URLS, LOCATION}], NOTE}, DONE}` */
+export type BaseBrowserPolicySetReply = Record<string, unknown>;
+/** Parameters of BASE BROWSER_POLICY_REMOVE. */
+export interface BaseBrowserPolicyRemoveParams {}
+/** MESSAGE_DATA of a SUCCESS reply to BASE BROWSER_POLICY_REMOVE: `{LOCAL_NAME: {NAME, RESOLVES_HERE, ADDRESSES, HOSTS_ENTRY}, HOSTS_FILE, POLICY: {NAME, URLS (the browser patterns for ALLOWED_ORIGINS), SKIPPED, BROWSERS: [{BROWSER, INSTALLED, IN_FORCE, URLS, LOCATION}], NOTE}, DONE}` */
+export type BaseBrowserPolicyRemoveReply = Record<string, unknown>;
 /** the handshake and health target every client talks to first; the configurator and the command log */
 export interface BaseHelpers {
   /** service, version, this connection's TLS and admin flags, and every enabled module with its health and actions. Wire: BASE CHECK. */
@@ -474,6 +496,16 @@ export interface BaseHelpers {
   logSubscribe(params?: BaseLogSubscribeParams, options?: SubscribeOptions): Subscription<"LOG_ENTRY", BaseLogSubscribeReply>;
   /** stops this connection's `LOG_ENTRY` events (needs the admin token). Wire: BASE LOG_UNSUBSCRIBE. */
   logUnsubscribe(params?: BaseLogUnsubscribeParams, options?: CallOptions): Promise<BaseLogUnsubscribeReply>;
+  /** whether `local.unpispas.es` resolves to this till and the hosts entry is there, and whether each installed Chromium-family browser has the LocalNetworkAccessAllowedForUrls policy for the POS origins (needs the admin token). Wire: BASE PLATFORM_STATUS. */
+  platformStatus(params?: BasePlatformStatusParams, options?: CallOptions): Promise<BasePlatformStatusReply>;
+  /** adds `127.0.0.1 local.unpispas.es` to the hosts file, marked so HOSTS_REMOVE takes out exactly that line; once only. Tried directly, then through the OS's elevation prompt; `NEEDS_ELEVATION` (with the command to run as administrator) when neither works. Replies with PLATFORM_STATUS's data after the change plus `DONE` (a sentence). (needs the admin token). Wire: BASE HOSTS_ADD. */
+  hostsAdd(params?: BaseHostsAddParams, options?: CallOptions): Promise<BaseHostsAddReply>;
+  /** removes the marked hosts entry (nothing else). Tried directly, then through the OS's elevation prompt; `NEEDS_ELEVATION` (with the command to run as administrator) when neither works. Replies with PLATFORM_STATUS's data after the change plus `DONE` (a sentence). (needs the admin token). Wire: BASE HOSTS_REMOVE. */
+  hostsRemove(params?: BaseHostsRemoveParams, options?: CallOptions): Promise<BaseHostsRemoveReply>;
+  /** writes LocalNetworkAccessAllowedForUrls for the POS origins (ALLOWED_ORIGINS; `*` is left out) for each installed Chromium-family browser: Linux managed-policy JSON files, Windows HKLM (HKCU without rights) policy keys; on macOS `UNSUPPORTED` with what the administrator must deploy. Tried directly, then through the OS's elevation prompt; `NEEDS_ELEVATION` (with the command to run as administrator) when neither works. Replies with PLATFORM_STATUS's data after the change plus `DONE` (a sentence). (needs the admin token). Wire: BASE BROWSER_POLICY_SET. */
+  browserPolicySet(params?: BaseBrowserPolicySetParams, options?: CallOptions): Promise<BaseBrowserPolicySetReply>;
+  /** removes what BROWSER_POLICY_SET wrote (others' policy values are kept). Tried directly, then through the OS's elevation prompt; `NEEDS_ELEVATION` (with the command to run as administrator) when neither works. Replies with PLATFORM_STATUS's data after the change plus `DONE` (a sentence). (needs the admin token). Wire: BASE BROWSER_POLICY_REMOVE. */
+  browserPolicyRemove(params?: BaseBrowserPolicyRemoveParams, options?: CallOptions): Promise<BaseBrowserPolicyRemoveReply>;
 }
 
 /** Parameters of SCALE READ. */
@@ -793,7 +825,7 @@ export interface Helpers {
 
 // ---- codes ----
 /** Every failure CODE the service sends (MESSAGE_DATA.CODE of a FAILURE). */
-export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","INVALID_CONFIG","INTERNAL"] as const;
+export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","INVALID_CONFIG","NEEDS_ELEVATION","INTERNAL"] as const;
 export type ServerCode = (typeof SERVER_CODES)[number];
 /** The SDK's own error codes; never the same as a server code. */
 export const CLIENT_CODES = {
@@ -972,6 +1004,41 @@ export const PROTOCOL: ProtocolTable = {
           "helper": "logUnsubscribe",
           "within": {
             "ms": 1000
+          },
+          "admin": true
+        },
+        "PLATFORM_STATUS": {
+          "helper": "platformStatus",
+          "within": {
+            "ms": 5000
+          },
+          "admin": true
+        },
+        "HOSTS_ADD": {
+          "helper": "hostsAdd",
+          "within": {
+            "ms": 15000
+          },
+          "admin": true
+        },
+        "HOSTS_REMOVE": {
+          "helper": "hostsRemove",
+          "within": {
+            "ms": 15000
+          },
+          "admin": true
+        },
+        "BROWSER_POLICY_SET": {
+          "helper": "browserPolicySet",
+          "within": {
+            "ms": 15000
+          },
+          "admin": true
+        },
+        "BROWSER_POLICY_REMOVE": {
+          "helper": "browserPolicyRemove",
+          "within": {
+            "ms": 15000
           },
           "admin": true
         }

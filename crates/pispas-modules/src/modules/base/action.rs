@@ -2,6 +2,7 @@
 //! [`crate::actions!`]) and the parameters each carries. Pure and unit-tested; `mod.rs` runs them.
 
 use super::log::LogAction;
+use super::platform::Change;
 use crate::protocol::{Failure, Request};
 use serde_json::{Map, Value};
 use std::time::Duration;
@@ -29,6 +30,11 @@ crate::actions! {
         LogExport = "LOGEXPORT",
         LogSubscribe = "LOGSUBSCRIBE",
         LogUnsubscribe = "LOGUNSUBSCRIBE",
+        PlatformStatus = "PLATFORMSTATUS",
+        HostsAdd = "HOSTSADD",
+        HostsRemove = "HOSTSREMOVE",
+        BrowserPolicySet = "BROWSERPOLICYSET",
+        BrowserPolicyRemove = "BROWSERPOLICYREMOVE",
     }
 }
 
@@ -36,7 +42,14 @@ impl Name {
     /// Actions that need the admin token (checked before their parameters are read).
     pub(super) fn admin_only(self) -> bool {
         match self {
-            Name::ConfigSchema | Name::ConfigSave | Name::Restart => true,
+            Name::ConfigSchema
+            | Name::ConfigSave
+            | Name::Restart
+            | Name::PlatformStatus
+            | Name::HostsAdd
+            | Name::HostsRemove
+            | Name::BrowserPolicySet
+            | Name::BrowserPolicyRemove => true,
             _ => self.is_log(),
         }
     }
@@ -78,6 +91,9 @@ pub(super) enum Action {
     },
     Restart,
     Log(LogAction),
+    PlatformStatus,
+    /// A change to the OS: the hosts entry or the browser policy.
+    Platform(Change),
 }
 
 impl Action {
@@ -125,6 +141,11 @@ impl Action {
             Name::LogExport => Action::Log(LogAction::export(request)?),
             Name::LogSubscribe => Action::Log(LogAction::Subscribe),
             Name::LogUnsubscribe => Action::Log(LogAction::Unsubscribe),
+            Name::PlatformStatus => Action::PlatformStatus,
+            Name::HostsAdd => Action::Platform(Change::HostsAdd),
+            Name::HostsRemove => Action::Platform(Change::HostsRemove),
+            Name::BrowserPolicySet => Action::Platform(Change::PolicySet),
+            Name::BrowserPolicyRemove => Action::Platform(Change::PolicyRemove),
         })
     }
 }
@@ -196,7 +217,12 @@ mod tests {
                 "LOGGET",
                 "LOGEXPORT",
                 "LOGSUBSCRIBE",
-                "LOGUNSUBSCRIBE"
+                "LOGUNSUBSCRIBE",
+                "PLATFORMSTATUS",
+                "HOSTSADD",
+                "HOSTSREMOVE",
+                "BROWSERPOLICYSET",
+                "BROWSERPOLICYREMOVE"
             ]
         );
     }

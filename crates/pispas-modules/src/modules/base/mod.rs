@@ -15,6 +15,7 @@ mod action;
 mod admin;
 mod context;
 mod log;
+mod platform;
 mod ports;
 
 pub use context::{BaseContext, ServerFacts, TlsFacts};
@@ -33,10 +34,15 @@ pub const HEARTBEAT_TOPIC: &str = "BASE";
 /// The product name reported by CHECK.
 pub const SERVICE_NAME: &str = "pispas-local-service";
 
+/// How often STATUS's view of `local.unpispas.es` is refreshed (a DNS look-up).
+const LOCAL_NAME_EVERY: Duration = Duration::from_secs(60);
+
 /// The BASE module; a cheap handle.
 #[derive(Clone)]
 pub struct Base {
     ctx: BaseContext,
+    /// Where `local.unpispas.es` resolves, refreshed in the background (never on a STATUS).
+    local_name: std::sync::Arc<std::sync::Mutex<Value>>,
 }
 
 impl Base {
@@ -48,7 +54,21 @@ impl Base {
                 .tracker
                 .spawn(run_heartbeat(ctx.clone(), period, module.shutdown.clone()));
         }
-        Base { ctx }
+        let local_name = std::sync::Arc::new(std::sync::Mutex::new(Value::Null));
+        let (slot, stop) = (local_name.clone(), module.shutdown.clone());
+        module.tracker.spawn(async move {
+            loop {
+                let now = platform::local_name().await;
+                if let Ok(mut s) = slot.lock() {
+                    *s = now;
+                }
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(LOCAL_NAME_EVERY) => {}
+                }
+            }
+        });
+        Base { ctx, local_name }
     }
 }
 
@@ -92,6 +112,14 @@ impl Service for Base {
             Action::ConfigSave { values, dry_run } => admin::save(&self.ctx, values, dry_run, &ctx),
             Action::Restart => admin::restart(&self.ctx),
             Action::Log(action) => return log::call(&self.ctx.command_log, action, &request, &ctx),
+            Action::PlatformStatus => {
+                let ctx = self.ctx.clone();
+                return Box::pin(async move { platform::status(&ctx).await });
+            }
+            Action::Platform(change) => {
+                let ctx = self.ctx.clone();
+                return Box::pin(async move { platform::change(&ctx, change).await });
+            }
         };
         ready(outcome)
     }
@@ -148,6 +176,7 @@ impl Base {
             "REQUESTS_FAILED": failed,
             "MODULES": self.ctx.directory.to_json(),
             "LAST_ERRORS": status.last_errors(),
+            "LOCAL_NAME": self.local_name.lock().map(|v| v.clone()).unwrap_or(Value::Null),
         })
     }
 }
