@@ -126,6 +126,7 @@ function field(k) {
       id, name: k.KEY, type: k.SECRET ? 'password' : 'text', autocomplete: 'off', value,
       placeholder, 'aria-describedby': `${helpId} ${errorId}`,
       inputmode: /PORT|MAX_|_MS|_SECS|_DAYS|_MB/.test(k.KEY) ? 'numeric' : undefined,
+      readonly: k.FILE_ONLY ? true : undefined,
     });
   }
   return el('div', { class: 'field' },
@@ -133,6 +134,7 @@ function field(k) {
     input,
     el('p', { class: 'help', id: helpId }, k.HELP, k.DEFAULT ? ` Default: ${k.DEFAULT}.` : ''),
     k.FROM_ENV ? el('p', { class: 'env' }, 'Set by an environment variable, which wins over this file.') : null,
+    k.FILE_ONLY ? el('p', { class: 'env' }, `It names a program the service runs, so it is changed only by editing ${schema.PATH} by hand.`) : null,
     el('p', { class: 'error', id: errorId, role: 'alert', hidden: true }));
 }
 

@@ -24,6 +24,31 @@ async fn plain_and_tls_clients_are_served_on_the_same_port() {
 }
 
 #[tokio::test]
+async fn a_configured_wildcard_admits_subdomains_but_not_the_bare_domain() {
+    let server = start_engine(
+        "origin-wild",
+        &[("ALLOWED_ORIGINS", "https://*.unpispas.es")],
+    )
+    .await;
+    let try_origin = |o: &'static str| {
+        let addr = server.addr();
+        async move {
+            Client::connect(
+                addr,
+                Connect {
+                    origin: Some(o),
+                    ..Default::default()
+                },
+            )
+            .await
+            .is_ok()
+        }
+    };
+    assert!(try_origin("https://bar.unpispas.es").await);
+    assert!(!try_origin("https://unpispas.es").await);
+}
+
+#[tokio::test]
 async fn a_browser_opening_the_port_gets_the_landing_page_over_tls_and_plain() {
     let server = start_engine("landing", &[]).await;
     let over_tls = pispas_testkit::http_get(server.addr(), "/", Some(server.engine.cert_der()))
@@ -137,15 +162,22 @@ async fn an_allowed_origin_is_admitted_and_another_gets_403() {
     )
     .await;
     assert!(ok.is_ok());
-    let sub = Client::connect(
-        server.addr(),
-        Connect {
-            origin: Some("https://bar.unpispas.es"),
-            ..Default::default()
-        },
-    )
-    .await;
-    assert!(sub.is_ok());
+    // The default is the POS's exact origin: no other subdomain, not local.unpispas.es itself
+    // (a page served from it could drive the devices).
+    for other in ["https://bar.unpispas.es", "https://local.unpispas.es"] {
+        let sub = Client::connect(
+            server.addr(),
+            Connect {
+                origin: Some(other),
+                ..Default::default()
+            },
+        )
+        .await;
+        assert!(
+            sub.err().expect("refused").to_string().contains("403"),
+            "{other}"
+        );
+    }
     let denied = Client::connect(
         server.addr(),
         Connect {

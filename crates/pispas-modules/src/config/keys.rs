@@ -3,8 +3,10 @@
 //! docs/configuration.md and the configurator are written from this list; keeping it in one place
 //! stops them drifting apart.
 
-/// The Pispas web app's origins: the only browser pages allowed by default.
-pub(crate) const DEFAULT_ORIGINS: &str = "https://app.unpispas.es,https://*.unpispas.es";
+/// The Pispas web app's origin: the only browser page allowed by default. Exact, not
+/// `https://*.unpispas.es`: a wildcard would also admit `local.unpispas.es` itself and any
+/// subdomain anyone can get a page onto (docs/configuration.md, ALLOWED_ORIGINS).
+pub(crate) const DEFAULT_ORIGINS: &str = "https://app.unpispas.es";
 
 /// `(key, default, help)` for every fixed key.
 pub const KEYS: &[(&str, &str, &str)] = &[
@@ -63,6 +65,14 @@ const DEVICE_PREFIXES: &[&str] = &[
 pub fn is_config_key(key: &str) -> bool {
     KEYS.iter().any(|(k, _, _)| *k == key) || DEVICE_PREFIXES.iter().any(|p| key.starts_with(p))
 }
+
+/// Keys that name a program the service runs (or where it writes what a client sends): the
+/// admin token must not be enough to change them, so CONFIG_SAVE refuses them and they are set
+/// by editing the `.env` file. `PRINTER_*` keys with `file://` are checked separately.
+pub const FILE_ONLY_KEYS: &[&str] = &["CHROME_PATH", "PDFIUM_PATH"];
+
+/// The folder under DATA_DIR where `file://` printers set over the protocol may write.
+pub const PRINTER_OUTPUT_DIR: &str = "printer-output";
 
 /// Whether a key's value must never be shown or logged.
 pub fn is_secret_key(key: &str) -> bool {

@@ -11,7 +11,7 @@ mod origins;
 mod paths;
 mod save;
 
-pub use keys::{is_config_key, is_secret_key, KEYS};
+pub use keys::{is_config_key, is_secret_key, FILE_ONLY_KEYS, KEYS, PRINTER_OUTPUT_DIR};
 pub use modules::ModuleKind;
 pub use origins::OriginPattern;
 pub use paths::{default_config_path, default_data_dir};

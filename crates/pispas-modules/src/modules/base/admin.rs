@@ -9,7 +9,8 @@
 
 use super::BaseContext;
 use crate::config::{
-    is_config_key, is_secret_key, read_env_file, save_env, ConfigEnv, ConfigError, ModuleKind, KEYS,
+    is_config_key, is_secret_key, read_env_file, save_env, ConfigEnv, ConfigError, ModuleKind,
+    FILE_ONLY_KEYS, KEYS, PRINTER_OUTPUT_DIR,
 };
 use crate::protocol::{ErrorCode, Failure};
 use crate::router::{Outcome, RequestContext};
@@ -42,6 +43,7 @@ pub(super) fn schema(info: &BaseContext) -> Outcome {
                 "KEY": key,
                 "DEFAULT": default,
                 "HELP": help,
+                "FILE_ONLY": FILE_ONLY_KEYS.contains(key),
                 "VALUE": value,
                 "EFFECTIVE": effective.get(*key),
                 "SECRET": secret,
@@ -119,6 +121,7 @@ pub(super) fn save(
         }
         values.insert(key, value);
     }
+    check_file_only(&previous, &values, &info.config.data_dir, &path)?;
     let candidate = ConfigEnv::from_values(values.clone(), &path).map_err(config_failure)?;
     check_ports(info, &candidate)?;
     let overridden: Vec<&str> = values
@@ -164,6 +167,54 @@ fn schedule_restart(info: &BaseContext, reason: &'static str) -> bool {
         control.restart(reason);
     });
     true
+}
+
+/// The admin token is not code execution: keys that name a program the service runs keep the
+/// file's value, and a `file://` printer may only write under DATA_DIR/printer-output (a file
+/// printer anywhere else would let RAW prints append to, say, a Startup folder).
+fn check_file_only(
+    previous: &BTreeMap<String, String>,
+    values: &BTreeMap<String, String>,
+    data_dir: &std::path::Path,
+    file: &std::path::Path,
+) -> Result<(), Failure> {
+    for key in FILE_ONLY_KEYS {
+        if values.get(*key) != previous.get(*key) {
+            return Err(invalid(
+                key,
+                &format!(
+                    "names a program the service runs, so it is only changed by editing {} by hand",
+                    file.display()
+                ),
+            ));
+        }
+    }
+    let allowed = data_dir.join(PRINTER_OUTPUT_DIR);
+    for (key, value) in values {
+        if !key.starts_with("PRINTER_") || previous.get(key) == Some(value) {
+            continue;
+        }
+        let Some(rest) = value.trim().strip_prefix("file://") else {
+            continue;
+        };
+        let target = std::path::Path::new(rest.split('?').next().unwrap_or(""));
+        let inside = target.is_absolute()
+            && !target
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+            && target.starts_with(&allowed);
+        if !inside {
+            return Err(invalid(
+                key,
+                &format!(
+                    "a file printer set from the configurator writes only under {} (other paths are set by editing {} by hand)",
+                    allowed.display(),
+                    file.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A new LOCAL_PORT or VIEWER_PORT must be free now, or the restart would fail.
