@@ -47,6 +47,15 @@ pub fn run() -> ExitCode {
     if let Some(code) = pispas_modules::platform::run_command(&raw) {
         return code;
     }
+    // PDFs are rendered by this same program in a worker process (see the engine's
+    // print::render::pdf_worker), so pdfium cannot take the app down.
+    use pispas_modules::modules::print::render::pdf_worker;
+    if raw.first().map(String::as_str) == Some(pdf_worker::WORKER_ARG) {
+        return pdf_worker::serve();
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        pdf_worker::enable(exe);
+    }
     let args = match cli::parse(std::env::args().skip(1)) {
         Ok(a) => a,
         Err(e) => {

@@ -22,7 +22,7 @@ impl Drop for Server {
     }
 }
 
-fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+pub(crate) fn sibling(name: &str) -> anyhow::Result<PathBuf> {
     // A build of another commit, to compare against in the same run (scripts/bench-versus.sh).
     if name == "pispas-modules" {
         if let Some(path) = std::env::var_os("PISPAS_BENCH_ENGINE") {

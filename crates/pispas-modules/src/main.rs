@@ -26,6 +26,15 @@ fn main() -> ExitCode {
     if let Some(code) = pispas_modules::platform::run_command(&args) {
         return code;
     }
+    // PDFs are rendered by this same program in a worker process, so pdfium cannot take the
+    // service down.
+    use pispas_modules::modules::print::render::pdf_worker;
+    if args.first().map(String::as_str) == Some(pdf_worker::WORKER_ARG) {
+        return pdf_worker::serve();
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        pdf_worker::enable(exe);
+    }
     let options = match parse_args(std::env::args().skip(1)) {
         Ok(Some(o)) => o,
         Ok(None) => return ExitCode::SUCCESS,

@@ -160,6 +160,19 @@ impl Client {
         Ok(uuid)
     }
 
+    /// Sends a request with the given UUIDV4 (a retry) and waits for its reply.
+    pub async fn call_with_uuid(
+        &mut self,
+        uuid: &str,
+        target: &str,
+        action: &str,
+        extra: Value,
+    ) -> anyhow::Result<Value> {
+        self.send_text(request_text(uuid, target, action, extra))
+            .await?;
+        self.reply_to(uuid).await
+    }
+
     /// Sends a request and waits for its reply.
     pub async fn call(
         &mut self,

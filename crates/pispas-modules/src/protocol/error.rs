@@ -79,11 +79,13 @@ pub enum ErrorCode {
     JobExpired,
     /// The printer or spooler refused the job (the message says why).
     DeliveryFailed,
+    /// The print queue is full (bytes waiting, or this client's renders waiting): not stored.
+    PrintQueueFull,
 }
 
 impl ErrorCode {
     /// Every code, in the order docs/protocol.md lists them.
-    pub const ALL: [ErrorCode; 34] = [
+    pub const ALL: [ErrorCode; 35] = [
         ErrorCode::BadJson,
         ErrorCode::BadRequest,
         ErrorCode::BadParams,
@@ -118,6 +120,7 @@ impl ErrorCode {
         ErrorCode::JobCancelled,
         ErrorCode::JobExpired,
         ErrorCode::DeliveryFailed,
+        ErrorCode::PrintQueueFull,
     ];
 
     /// The code for its wire text; `None` for text that is not a code (a row written by another
@@ -163,6 +166,7 @@ impl ErrorCode {
             ErrorCode::JobCancelled => "JOB_CANCELLED",
             ErrorCode::JobExpired => "JOB_EXPIRED",
             ErrorCode::DeliveryFailed => "DELIVERY_FAILED",
+            ErrorCode::PrintQueueFull => "PRINT_QUEUE_FULL",
         }
     }
 }

@@ -45,6 +45,11 @@ pub enum PrintError {
     Store(#[from] StoreError),
     #[error("the service is stopping")]
     ShuttingDown,
+    #[error("{}", match .0 {
+        super::queue::OverBudget::Bytes { waiting, max } => format!("the print queue holds {waiting} bytes of documents waiting, at most {max} (PRINT_QUEUE_MAX_MB): the job was not taken; check the printers"),
+        super::queue::OverBudget::Renders { client, max } => format!("{client} has {max} documents waiting to be rendered (PRINT_MAX_PENDING_RENDERS): the job was not taken; wait for them"),
+    })]
+    QueueFull(super::queue::OverBudget),
 }
 
 /// A sentence for a cashier.
@@ -108,6 +113,7 @@ impl PrintError {
             PrintError::Expired(_) => ErrorCode::JobExpired,
             PrintError::Store(_) => ErrorCode::Internal,
             PrintError::ShuttingDown => ErrorCode::ShuttingDown,
+            PrintError::QueueFull(_) => ErrorCode::PrintQueueFull,
         }
     }
 

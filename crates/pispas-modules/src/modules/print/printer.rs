@@ -54,6 +54,12 @@ pub struct PrintConfig {
     pub prewarm: bool,
     /// What HTML receipts may do (PRINT_HTML_SCRIPTS, PRINT_HTML_FETCH).
     pub html: HtmlPolicy,
+    /// Bytes of documents that may wait to print (PRINT_QUEUE_MAX_MB).
+    pub queue_max_bytes: u64,
+    /// Documents to render one client may have waiting (PRINT_MAX_PENDING_RENDERS).
+    pub max_pending_renders: usize,
+    /// Bytes of finished jobs kept for re-sending (PRINT_KEEP_MB).
+    pub keep_max_bytes: u64,
 }
 
 /// A refused PRINT setting, naming the key.
@@ -142,7 +148,13 @@ impl PrintConfig {
             None => FetchPolicy::Public,
             Some(v) => FetchPolicy::parse(v).map_err(|e| invalid("PRINT_HTML_FETCH", e))?,
         };
+        let queue_max_bytes = num("PRINT_QUEUE_MAX_MB", 256, 1, 1 << 20)? * 1024 * 1024;
+        let max_pending_renders = num("PRINT_MAX_PENDING_RENDERS", 50, 1, 100_000)? as usize;
+        let keep_max_bytes = num("PRINT_KEEP_MB", 512, 1, 1 << 20)? * 1024 * 1024;
         Ok(PrintConfig {
+            queue_max_bytes,
+            max_pending_renders,
+            keep_max_bytes,
             html: HtmlPolicy {
                 scripts: html_scripts,
                 fetch: html_fetch,

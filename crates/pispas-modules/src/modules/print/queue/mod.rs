@@ -5,6 +5,7 @@
 //! `store.rs` is the table, `worker.rs` the per-printer loop. A slow or dead printer only
 //! blocks its own worker.
 
+mod budget;
 mod group_commit;
 pub mod state;
 pub mod store;
@@ -12,6 +13,7 @@ mod turnstile;
 mod view;
 mod worker;
 
+pub use budget::OverBudget;
 pub use state::JobState;
 pub use turnstile::Ticket;
 pub use view::{job_json, reply_for};
@@ -32,6 +34,9 @@ use store::{Inserted, JobRow, JobStore, NewJob};
 use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+/// How often finished jobs are trimmed while running.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// The topic job and printer events are published on.
 pub const TOPIC: &str = "PRINT";
@@ -120,6 +125,7 @@ struct Inner {
     watchers: Mutex<HashMap<String, watch::Sender<Option<JobRow>>>>,
     /// Which connection asked for a job, for its events.
     origins: Mutex<HashMap<String, u64>>,
+    budget: budget::Budget,
     shutdown: CancellationToken,
 }
 
@@ -141,6 +147,7 @@ impl Queue {
             .values()
             .map(|p| (p.name.clone(), Arc::new(Slot::new(p.clone()))))
             .collect();
+        let budget = budget::Budget::new(config.queue_max_bytes, config.max_pending_renders, 0);
         let queue = Queue {
             inner: Arc::new(Inner {
                 inserter: group_commit::Inserter::start(store.clone(), tracker, shutdown.clone()),
@@ -152,6 +159,7 @@ impl Queue {
                 tracker: tracker.clone(),
                 watchers: Mutex::new(HashMap::new()),
                 origins: Mutex::new(HashMap::new()),
+                budget,
                 shutdown,
             }),
         };
@@ -161,16 +169,51 @@ impl Queue {
             tracing::warn!(job = job.id, printer = %job.printer, "job not printed within PRINT_RESUME_WINDOW; expired");
             queue.publish(&job);
         }
-        let week = 7 * 24 * 3600 * 1000;
-        if let Ok(n) = queue.inner.store.prune(now - week) {
-            if n > 0 {
-                tracing::info!(removed = n, "old finished print jobs removed");
+        // What still waits after the expiry above (jobs from before this start).
+        queue
+            .inner
+            .budget
+            .reset_waiting(queue.inner.store.waiting_bytes()?);
+        queue.prune(now);
+        // Finished jobs are kept for re-sending, within limits held while running too.
+        let (q, stop) = (queue.clone(), queue.inner.shutdown.clone());
+        tracker.spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(PRUNE_EVERY) => {}
+                }
+                let q2 = q.clone();
+                let _ = tokio::task::spawn_blocking(move || q2.prune(now_ms_i64())).await;
             }
-        }
+        });
         for slot in queue.slots().into_values() {
             tracker.spawn(worker::run(queue.clone(), slot));
         }
         Ok(queue)
+    }
+
+    /// Removes finished jobs older than a week (expired ones too) and the oldest finished ones
+    /// while the table's documents take more than PRINT_KEEP_MB. Blocking.
+    fn prune(&self, now: i64) {
+        let week = 7 * 24 * 3600 * 1000;
+        let store = &self.inner.store;
+        match (
+            store.prune(now - week),
+            store.prune_to_size(self.inner.config.keep_max_bytes),
+        ) {
+            (Ok(aged), Ok(sized)) if aged + sized > 0 => {
+                tracing::info!(
+                    aged,
+                    sized,
+                    "finished print jobs removed (a week old, or over PRINT_KEEP_MB)"
+                );
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "old print jobs could not be removed")
+            }
+            _ => {}
+        }
     }
 
     /// Every printer's slot (a snapshot).
@@ -235,11 +278,28 @@ impl Queue {
         &self,
         job: NewJob,
         connection: Option<u64>,
+        client: &str,
         ticket: Option<Ticket>,
     ) -> Result<(JobRow, bool), PrintError> {
         let uuid = job.uuid.clone();
         if let Some(t) = &ticket {
             t.wait_turn().await;
+        }
+        let render = matches!(
+            job.format,
+            super::document::Format::Html
+                | super::document::Format::Pdf
+                | super::document::Format::Image
+        );
+        if let Err(over) = self
+            .inner
+            .budget
+            .take(&uuid, client, job.data.len() as u64, render)
+        {
+            // A retry of a job already stored is never refused: it gets the first job's outcome.
+            if self.inner.store.by_uuid(&uuid).await?.is_none() {
+                return Err(PrintError::QueueFull(over));
+            }
         }
         let mut rx = self.watch(&uuid);
         if let (Some(c), Ok(mut o)) = (connection, self.inner.origins.lock()) {
@@ -256,7 +316,10 @@ impl Queue {
                 }
                 (row, false)
             }
-            Inserted::Existing(row) => (row, true),
+            Inserted::Existing(row) => {
+                self.inner.budget.give_back(&uuid);
+                (row, true)
+            }
         };
         if row.state.settles_the_reply() {
             self.forget_if_final(&row);
@@ -407,11 +470,19 @@ impl Queue {
                 state: now.state,
             });
         }
+        self.released(&now);
         self.publish(&now);
         if let Some(slot) = slot {
             slot.wake.notify_one();
         }
         Ok(now)
+    }
+
+    /// A job stopped waiting: its room in the budget is free.
+    pub(crate) fn released(&self, row: &JobRow) {
+        self.inner
+            .budget
+            .release(&row.uuid, u64::try_from(row.size).unwrap_or(0));
     }
 
     /// A place in `printer`'s line, taken when the request arrives.

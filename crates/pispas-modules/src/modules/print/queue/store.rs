@@ -336,7 +336,46 @@ impl JobStore {
     /// Deletes finished jobs older than `cutoff` (keeps the table small).
     pub fn prune(&self, cutoff: i64) -> Result<usize, StoreError> {
         self.store
-            .call_blocking(move |c| c.execute("DELETE FROM print_jobs WHERE finished_at IS NOT NULL AND finished_at < ?1 AND state != 'EXPIRED'", [cutoff]))
+            .call_blocking(move |c| c.execute("DELETE FROM print_jobs WHERE finished_at IS NOT NULL AND finished_at < ?1 AND state NOT IN ('QUEUED','WAITING')", [cutoff]))
+    }
+
+    /// Bytes of documents waiting to print.
+    ///
+    /// Fails when the table cannot be read.
+    pub fn waiting_bytes(&self) -> Result<u64, StoreError> {
+        self.store.call_blocking(|c| {
+            c.query_row(
+                "SELECT COALESCE(SUM(length(data)), 0) FROM print_jobs WHERE state IN ('QUEUED','WAITING')",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .map(|b| b.max(0) as u64)
+    }
+
+    /// Deletes the oldest finished jobs until the table's documents take at most `max_bytes`;
+    /// returns how many went.
+    ///
+    /// Fails when the database cannot be written.
+    pub fn prune_to_size(&self, max_bytes: u64) -> Result<usize, StoreError> {
+        let max = i64::try_from(max_bytes).unwrap_or(i64::MAX);
+        self.store.call_blocking(move |c| {
+            let mut removed = 0;
+            loop {
+                let total: i64 = c.query_row("SELECT COALESCE(SUM(length(data)), 0) FROM print_jobs", [], |r| r.get(0))?;
+                if total <= max {
+                    return Ok(removed);
+                }
+                let n = c.execute(
+                    "DELETE FROM print_jobs WHERE id IN (SELECT id FROM print_jobs WHERE state NOT IN ('QUEUED','WAITING') ORDER BY id LIMIT 100)",
+                    [],
+                )?;
+                if n == 0 {
+                    return Ok(removed);
+                }
+                removed += n;
+            }
+        })
     }
 
     /// How many jobs each printer has waiting.

@@ -314,6 +314,7 @@ async fn finish(
         Err(e) => tracing::error!(job = job.id, error = %e, "cannot record the job's outcome"),
     }
     let mut row = job.clone();
+    queue.released(&row);
     row.state = new_state;
     row.reason = reason;
     row.message = message;

@@ -10,6 +10,7 @@ pub mod html;
 pub mod image;
 pub mod locate;
 pub mod pdf;
+pub mod pdf_worker;
 
 use super::raster::GrayImage;
 use std::path::PathBuf;
@@ -49,6 +50,8 @@ pub struct RenderSettings {
 #[derive(Clone)]
 pub struct Renderer {
     pub html: html::HtmlRenderer,
+    /// PDF renders in a worker process, when the program running the engine offers one.
+    worker: Option<std::sync::Arc<pdf_worker::WorkerPool>>,
     pdfium: std::sync::Arc<Vec<PathBuf>>,
     settings: std::sync::Arc<RenderSettings>,
 }
@@ -57,6 +60,12 @@ impl Renderer {
     pub fn new(settings: RenderSettings) -> Self {
         Renderer {
             html: html::HtmlRenderer::new(settings.chrome_path.clone(), settings.html.clone()),
+            worker: pdf_worker::worker_exe().map(|exe| {
+                std::sync::Arc::new(pdf_worker::WorkerPool::new(
+                    exe,
+                    settings.pdfium_path.clone(),
+                ))
+            }),
             pdfium: std::sync::Arc::new(locate::pdfium_candidates(settings.pdfium_path.as_deref())),
             settings: std::sync::Arc::new(settings),
         }
@@ -97,11 +106,28 @@ impl Renderer {
         pdf: Vec<u8>,
         width: u32,
     ) -> Result<Vec<GrayImage>, RenderError> {
-        let paths = self.pdfium.clone();
         let max_pages = self.settings.max_pages;
-        tokio::task::spawn_blocking(move || pdf::render_pdf(&pdf, width, max_pages, &paths))
-            .await
-            .map_err(|e| RenderError::Pdf(format!("render task failed: {e}")))?
+        let timeout = self.settings.timeout;
+        if let Some(worker) = &self.worker {
+            return worker.render(&pdf, width, max_pages, timeout).await;
+        }
+        // In-process (no worker program): the same timeout, though a render that never ends
+        // keeps its thread.
+        let paths = self.pdfium.clone();
+        let render =
+            tokio::task::spawn_blocking(move || pdf::render_pdf(&pdf, width, max_pages, &paths));
+        match tokio::time::timeout(timeout, render).await {
+            Ok(done) => done.map_err(|e| RenderError::Pdf(format!("render task failed: {e}")))?,
+            Err(_) => Err(RenderError::Timeout(timeout)),
+        }
+    }
+
+    /// The PDF worker's process id, when PDFs render in one and it is running.
+    pub async fn pdf_worker_pid(&self) -> Option<u32> {
+        match &self.worker {
+            Some(w) => w.pid().await,
+            None => None,
+        }
     }
 }
 

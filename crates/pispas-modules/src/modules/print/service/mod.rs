@@ -254,9 +254,10 @@ impl Print {
             accepted_at: now_ms_i64(),
             source_job: source,
         };
+        let client = ctx.origin.as_deref().unwrap_or("native clients");
         let (row, repeat) = self
             .queue
-            .submit(job, Some(ctx.connection_id), ticket)
+            .submit(job, Some(ctx.connection_id), client, ticket)
             .await?;
         reply_for(&self.queue.live_view(row), repeat)
     }
