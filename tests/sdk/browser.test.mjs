@@ -25,7 +25,7 @@ const TARGET_DIR = process.env.CARGO_TARGET_DIR || join(ROOT, 'target');
 const SIM_BIN = process.env.PISPAS_SIM_BIN || join(TARGET_DIR, 'debug', 'pispas-sim');
 const DESCRIPTION = JSON.parse(readFileSync(join(ROOT, 'protocol/pispas.json'), 'utf8'));
 const BUILD = join(ROOT, 'packages/client/dist/browser');
-const ADMIN_TOKEN = 'browser-test-admin-token-0001';
+const ADMIN_TOKEN = 'browser-test-admin-token-0001-long-enough';
 const ALL_MODULES = Object.values(DESCRIPTION.targets).map((t) => t.module).join(',');
 
 /** The page server: a page that loads the SDK's browser build, from its own origin. */

@@ -231,13 +231,13 @@ impl Engine {
     }
 }
 
-/// Origins of the desktop app's own windows: `tauri://localhost` (Linux, macOS) and
-/// `http(s)://tauri.localhost` (Windows WebView2).
-pub const APP_ORIGINS: [&str; 3] = [
-    "tauri://localhost",
-    "http://tauri.localhost",
-    "https://tauri.localhost",
-];
+/// Origins of the desktop app's own windows: `tauri://localhost` on Linux and macOS,
+/// `http(s)://tauri.localhost` on Windows (WebView2) — each only where the app uses it.
+#[cfg(not(windows))]
+pub const APP_ORIGINS: [&str; 1] = ["tauri://localhost"];
+/// Origins of the desktop app's own windows: `http(s)://tauri.localhost` on Windows (WebView2).
+#[cfg(windows)]
+pub const APP_ORIGINS: [&str; 2] = ["http://tauri.localhost", "https://tauri.localhost"];
 
 fn addr_of(config: &ConfigEnv) -> SocketAddr {
     SocketAddr::new(config.local_host, config.local_port)

@@ -20,6 +20,7 @@ pub mod events;
 pub mod host;
 pub mod logging;
 pub mod modules;
+pub mod pan;
 pub mod platform;
 pub mod protocol;
 pub mod router;

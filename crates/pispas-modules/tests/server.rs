@@ -246,7 +246,7 @@ async fn the_admin_token_marks_the_connection_as_admin() {
 
 #[tokio::test]
 async fn config_is_returned_with_secrets_redacted() {
-    let secret = "super-secret-admin-token-42";
+    let secret = "super-secret-admin-token-42-long-enough";
     let server = start_engine(
         "config",
         &[
@@ -324,7 +324,7 @@ async fn a_lan_client_without_a_token_is_refused_and_with_one_is_admitted() {
         "lan",
         &[
             ("LOCAL_HOST", "0.0.0.0"),
-            ("LAN_TOKEN", "lan-token-for-tests-1"),
+            ("LAN_TOKEN", "lan-token-for-tests-1-long-enough-now"),
         ],
     )
     .await;
@@ -336,7 +336,7 @@ async fn a_lan_client_without_a_token_is_refused_and_with_one_is_admitted() {
         .to_string();
     assert!(err.contains("401"), "{err}");
     let opts = Connect {
-        token: Some("lan-token-for-tests-1"),
+        token: Some("lan-token-for-tests-1-long-enough-now"),
         ..Default::default()
     };
     let mut c = Client::connect(addr, opts).await.unwrap();

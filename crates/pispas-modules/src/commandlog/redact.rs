@@ -2,9 +2,12 @@
 //! card numbers keep only their last four digits, magnetic-stripe track data disappears, and very
 //! long strings (a base64 PDF, a whole HTML ticket) are cut so one print job cannot fill the log.
 //!
-//! It works on parsed JSON, so it sees every field however deeply nested. It does not try to
-//! recognise free-text secrets (a password typed into a ticket's text is not findable).
+//! It works on parsed JSON, so it sees every field however deeply nested: card numbers are found
+//! as strings and as JSON numbers, split by spaces, dashes, HTML tags or entities (`&nbsp;`),
+//! inside base64 (a PRINT's DATA), and any digits under a card-ish field name (`CARD`, `PAN`).
+//! It does not try to recognise free-text secrets (a password typed into a ticket's text).
 
+use crate::pan::mask_card_numbers;
 use serde_json::Value;
 
 /// What replaces a secret.
@@ -45,6 +48,18 @@ pub fn is_secret_field(name: &str) -> bool {
         || name.to_ascii_uppercase().ends_with("_KEY")
 }
 
+/// Field names whose digits are a card number whatever their length or check digit.
+fn is_card_field(name: &str) -> bool {
+    let n: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    n.contains("CARD") && !n.contains("CARDHOLDER") && !n.contains("BRAND")
+        || n == "PAN"
+        || n == "CCNUMBER"
+}
+
 /// Redacts `value` in place.
 pub fn redact(value: &mut Value) {
     match value {
@@ -52,6 +67,8 @@ pub fn redact(value: &mut Value) {
             for (k, v) in map.iter_mut() {
                 if is_secret_field(k) && !v.is_null() {
                     *v = Value::String(MASK.into());
+                } else if is_card_field(k) {
+                    mask_card_field(v);
                 } else {
                     redact(v);
                 }
@@ -59,12 +76,54 @@ pub fn redact(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(redact),
         Value::String(s) => {
-            if let Some(clean) = redact_text(s) {
+            if let Some(clean) = redact_text(s).or_else(|| mask_base64(s)) {
                 *s = clean;
+            }
+        }
+        Value::Number(n) => {
+            // A card number sent as a JSON number.
+            let digits = n.to_string();
+            if let Some(masked) = mask_card_numbers(&digits) {
+                *value = Value::String(masked);
             }
         }
         _ => {}
     }
+}
+
+/// A card-ish field: any value with 8 or more digits keeps only its last four.
+fn mask_card_field(v: &mut Value) {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Object(_) | Value::Array(_) => return redact(v),
+        Value::Null | Value::Bool(_) => return,
+    };
+    let digits: Vec<char> = text.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() >= 8 {
+        let last: String = digits[digits.len() - 4..].iter().collect();
+        *v = Value::String(format!("{}{last}", "*".repeat(digits.len() - 4)));
+    } else if let Value::String(s) = v {
+        if let Some(clean) = redact_text(s) {
+            *s = clean;
+        }
+    }
+}
+
+/// A base64 string (a PRINT's DATA) whose decoded text holds a card number: re-encoded with
+/// it masked. `None` when it is not base64, decodes to no text, or holds none.
+fn mask_base64(s: &str) -> Option<String> {
+    use base64::Engine as _;
+    if s.len() < 20 || s.len() > MAX_STRING {
+        return None;
+    }
+    let body = s.split_once("base64,").map_or(s, |(_, b)| b);
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(body.trim())
+        .ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    let masked = mask_card_numbers(&mask_tracks(&text).unwrap_or_else(|| text.to_string()))?;
+    Some(base64::engine::general_purpose::STANDARD.encode(masked))
 }
 
 /// The redacted form of a string, or `None` when it needs no change. The string is cut to
@@ -88,77 +147,6 @@ pub fn redact_text(s: &str) -> Option<String> {
     }
     let kept = clean.as_deref().unwrap_or(kept);
     Some(format!("{kept}…[{cut} bytes cut]"))
-}
-
-/// Masks runs of 13–19 digits (spaces or dashes allowed between them) that pass the Luhn check,
-/// keeping the last four: `4111 1111 1111 1111` → `************1111`.
-fn mask_card_numbers(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    if bytes.iter().filter(|b| b.is_ascii_digit()).count() < 13 {
-        return None;
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut changed = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        if !bytes[i].is_ascii_digit() || (i > 0 && bytes[i - 1].is_ascii_digit()) {
-            let ch = s[i..].chars().next().unwrap_or(' ');
-            out.push(ch);
-            i += ch.len_utf8();
-            continue;
-        }
-        // A candidate run: digits with single separators between them.
-        let mut digits = Vec::new();
-        let mut end = i;
-        let mut j = i;
-        while j < bytes.len() && digits.len() < 19 {
-            if bytes[j].is_ascii_digit() {
-                digits.push(bytes[j] - b'0');
-                j += 1;
-                end = j;
-            } else if (bytes[j] == b' ' || bytes[j] == b'-')
-                && j + 1 < bytes.len()
-                && bytes[j + 1].is_ascii_digit()
-            {
-                j += 1;
-            } else {
-                break;
-            }
-        }
-        let followed_by_digit = end < bytes.len() && bytes[end].is_ascii_digit();
-        if (13..=19).contains(&digits.len()) && !followed_by_digit && luhn(&digits) {
-            let keep = &digits[digits.len() - 4..];
-            out.push_str(&"*".repeat(digits.len() - 4));
-            out.extend(keep.iter().map(|d| char::from(b'0' + d)));
-            changed = true;
-        } else {
-            out.push_str(&s[i..end]);
-        }
-        i = end;
-    }
-    changed.then_some(out)
-}
-
-fn luhn(digits: &[u8]) -> bool {
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| {
-            let d = u32::from(d);
-            if i % 2 == 1 {
-                let x = d * 2;
-                if x > 9 {
-                    x - 9
-                } else {
-                    x
-                }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum % 10 == 0
 }
 
 /// The longest track a reader emits (track 1 is at most 79 characters); a start sentinel with
@@ -239,7 +227,7 @@ mod tests {
     fn a_card_number_keeps_only_its_last_four_digits() {
         let mut v = json!({ "TEXT": "Card 4111 1111 1111 1111 approved", "N": "4111111111111111" });
         redact(&mut v);
-        assert_eq!(v["TEXT"], "Card ************1111 approved");
+        assert_eq!(v["TEXT"], "Card **** **** **** 1111 approved");
         assert_eq!(v["N"], "************1111");
     }
 
@@ -304,6 +292,46 @@ mod tests {
         assert!(
             !out.contains("1111 1111"),
             "the tail is cut before anything else"
+        );
+    }
+
+    #[test]
+    fn a_card_number_as_a_json_number_is_masked() {
+        let mut v = json!({ "N": 4111111111111111_u64 });
+        redact(&mut v);
+        assert_eq!(v["N"], "************1111");
+    }
+
+    #[test]
+    fn digits_under_a_card_field_are_masked_whatever_their_form() {
+        let mut v =
+            json!({ "CARD": "4111.1111.1111.1111", "card_no": 411111111, "CARD_BRAND": "VISA" });
+        redact(&mut v);
+        assert_eq!(v["CARD"], "************1111");
+        assert_eq!(v["card_no"], "*****1111");
+        assert_eq!(v["CARD_BRAND"], "VISA");
+    }
+
+    #[test]
+    fn a_card_number_split_by_tags_or_entities_is_masked_and_the_markup_kept() {
+        let html = "<p>4111 <b>1111</b> 1111&nbsp;1111</p>";
+        let out = redact_text(html).unwrap();
+        assert_eq!(out, "<p>**** <b>****</b> ****&nbsp;1111</p>");
+    }
+
+    #[test]
+    fn a_card_number_inside_base64_data_is_masked_and_re_encoded() {
+        use base64::Engine as _;
+        let data =
+            base64::engine::general_purpose::STANDARD.encode("Visa 4111 1111 1111 1111 approved\n");
+        let mut v = json!({ "DATA": data });
+        redact(&mut v);
+        let back = base64::engine::general_purpose::STANDARD
+            .decode(v["DATA"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(back).unwrap(),
+            "Visa **** **** **** 1111 approved\n"
         );
     }
 

@@ -15,7 +15,7 @@ pub use keys::{is_config_key, is_secret_key, FILE_ONLY_KEYS, KEYS, PRINTER_OUTPU
 pub use modules::ModuleKind;
 pub use origins::OriginPattern;
 pub use paths::{default_config_path, default_data_dir};
-pub use save::save_env;
+pub use save::{owner_only, save_env};
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -76,6 +76,10 @@ pub struct ConfigEnv {
     pub max_connections: usize,
     pub max_frame_bytes: usize,
     pub max_in_flight: usize,
+    /// Bytes of requests one connection may have running (`MAX_IN_FLIGHT_BYTES`).
+    pub max_in_flight_bytes: usize,
+    /// Bytes of requests all connections together may have running (`MAX_TOTAL_IN_FLIGHT_BYTES`).
+    pub max_total_in_flight_bytes: usize,
     pub handshake_timeout: Duration,
     pub shutdown_grace: Duration,
     /// Zero disables the periodic heartbeat event.
@@ -198,6 +202,11 @@ impl ConfigEnv {
             65_536,
             "a number of requests",
         )?;
+        let bytes = |key, default: usize| {
+            parse_num(&raw, key, default, 64 * 1024, 1 << 40, "a size in bytes")
+        };
+        let max_in_flight_bytes = bytes("MAX_IN_FLIGHT_BYTES", 64 << 20)?;
+        let max_total_in_flight_bytes = bytes("MAX_TOTAL_IN_FLIGHT_BYTES", 512 << 20)?;
         let ms = |key, default| {
             parse_num(&raw, key, default, 1, 3_600_000, "milliseconds").map(Duration::from_millis)
         };
@@ -252,6 +261,8 @@ impl ConfigEnv {
             max_connections,
             max_frame_bytes,
             max_in_flight,
+            max_in_flight_bytes,
+            max_total_in_flight_bytes,
             handshake_timeout,
             shutdown_grace,
             heartbeat,
@@ -294,7 +305,7 @@ impl ConfigEnv {
                     if is_secret_key(k) {
                         "***".to_string()
                     } else {
-                        v.clone()
+                        redact_uri_secrets(v)
                     },
                 )
             })
@@ -452,10 +463,43 @@ fn parse_origins(raw: &str) -> Result<Vec<String>, ConfigError> {
     Ok(out)
 }
 
+/// A value with the credentials a URI may carry masked: `user:password@` and query parameters
+/// with a secret-looking name (`?token=…`, `&key=…`). Other text is returned as it is.
+pub fn redact_uri_secrets(value: &str) -> String {
+    let Some((scheme, rest)) = value.split_once("://") else {
+        return value.to_string();
+    };
+    let (place, query) = rest
+        .split_once('?')
+        .map_or((rest, None), |(p, q)| (p, Some(q)));
+    let place = match place.split_once('@') {
+        Some((_, host)) if !place[..place.find('@').unwrap_or(0)].contains('/') => {
+            format!("***@{host}")
+        }
+        _ => place.to_string(),
+    };
+    let mut out = format!("{scheme}://{place}");
+    if let Some(q) = query {
+        let items: Vec<String> = q
+            .split('&')
+            .map(|item| match item.split_once('=') {
+                Some((k, _)) if is_secret_key(k) => format!("{k}=***"),
+                _ => item.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&items.join("&"));
+    }
+    out
+}
+
 fn parse_token(raw: &Raw, key: &str) -> Result<Option<String>, ConfigError> {
     match raw.get(key) {
         None => Ok(None),
-        Some(t) if t.len() < 16 => Err(ConfigError::invalid(key, "must be at least 16 characters")),
+        // 32 characters of a random alphabet: too many to guess against a LAN listener.
+        Some(t) if t.chars().count() < 32 => {
+            Err(ConfigError::invalid(key, "must be at least 32 characters"))
+        }
         Some(t) if t.chars().any(|c| c.is_whitespace() || c.is_control()) => Err(
             ConfigError::invalid(key, "must not contain spaces or control characters"),
         ),

@@ -35,12 +35,19 @@ pub fn save_env(path: &Path, values: &BTreeMap<String, String>) -> Result<Config
     }
     let tmp = path.with_extension("tmp");
     {
-        let mut f = std::fs::File::create(&tmp).map_err(werr)?;
+        // Owner-only: the file holds tokens and terminal keys.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options.open(&tmp).map_err(werr)?;
         f.write_all(text.as_bytes()).map_err(werr)?;
         f.sync_all().map_err(werr)?;
     }
     if path.exists() {
-        std::fs::copy(path, path.with_extension("bak")).map_err(werr)?;
+        let bak = path.with_extension("bak");
+        std::fs::copy(path, &bak).map_err(werr)?;
+        owner_only(&bak).map_err(werr)?;
     }
     std::fs::rename(&tmp, path).map_err(werr)?;
     Ok(config)
@@ -62,4 +69,19 @@ fn quote(value: &str) -> String {
             .replace('$', "\\$");
         format!("\"{escaped}\"")
     }
+}
+
+/// Makes a file readable by its owner only (Unix; on Windows the data and config folders are
+/// the user's own profile folders, whose ACL already keeps other users out).
+///
+/// Fails when the permissions cannot be set.
+pub fn owner_only(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }

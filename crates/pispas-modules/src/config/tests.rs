@@ -21,10 +21,7 @@ fn defaults_are_loopback_5005_and_the_four_default_modules() {
     assert_eq!(c.local_port, 5005);
     let names: Vec<_> = c.modules.iter().map(|m| m.name()).collect();
     assert_eq!(names, ["base", "print", "scale", "rfid"]);
-    assert_eq!(
-        c.allowed_origins,
-        ["https://app.unpispas.es", "https://*.unpispas.es"]
-    );
+    assert_eq!(c.allowed_origins, ["https://app.unpispas.es"]);
     assert_eq!(c.cert_dir, PathBuf::from("/etc/pispas/certs"));
     assert_eq!(c.max_frame_bytes, 32 * 1024 * 1024);
 }
@@ -111,7 +108,7 @@ fn a_missing_file_means_defaults() {
 fn secrets_are_redacted() {
     let c = ConfigEnv::from_values(
         values(&[
-            ("ADMIN_TOKEN", "0123456789abcdef0123"),
+            ("ADMIN_TOKEN", "0123456789abcdef0123456789abcdef"),
             ("PAYTEF_SECRET_KEY", "s3cr3t"),
         ]),
         Path::new(".env"),
@@ -156,4 +153,21 @@ fn an_invalid_value_is_refused_and_nothing_is_written() {
     assert_eq!(err.key(), Some("LOCAL_PORT"));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "LOCAL_PORT=6000\n");
     assert!(!path.with_extension("bak").exists());
+}
+
+#[test]
+fn credentials_inside_uris_are_masked_in_the_redacted_view() {
+    assert_eq!(
+        redact_uri_secrets("epos://admin:hunter2@10.0.0.9"),
+        "epos://***@10.0.0.9"
+    );
+    assert_eq!(
+        redact_uri_secrets("https://cloud.api.paytef.es?pinpad=P1&access_key=abc&token=t"),
+        "https://cloud.api.paytef.es?pinpad=P1&access_key=***&token=***"
+    );
+    assert_eq!(
+        redact_uri_secrets("tcp://192.168.1.50:9100?width=576"),
+        "tcp://192.168.1.50:9100?width=576"
+    );
+    assert_eq!(redact_uri_secrets("plain value"), "plain value");
 }

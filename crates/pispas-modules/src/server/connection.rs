@@ -29,21 +29,44 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{AcquireError, OwnedSemaphorePermit};
 use tokio::time::timeout_at;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 /// First byte of a TLS record carrying a handshake (the ClientHello).
 const TLS_HANDSHAKE: u8 = 0x16;
 /// Bytes read from the socket per call; small so 1,000 idle connections stay cheap.
 const READ_BUFFER: usize = 16 * 1024;
 
-/// A finished request: who answers, the UUID to echo, the outcome, when it started and its
-/// command log entry.
-type Done = (String, String, Value, Outcome, Instant, u64);
+/// A finished request: who answers, the UUID to echo, the outcome, when it started, its
+/// command log entry and the bytes of its frame (given back to the connection's budget).
+struct Done {
+    service: String,
+    action: String,
+    uuid: Value,
+    outcome: Outcome,
+    started: Instant,
+    entry: u64,
+    bytes: usize,
+}
 type InFlight = Pin<Box<dyn Future<Output = Done> + Send>>;
+/// A frame read but not started: it waits for room in the total in-flight budget.
+type Waiting = (
+    Utf8Bytes,
+    Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send>>,
+);
+
+/// KiB permits a frame of `len` bytes takes from a total budget of `total_kib` (at least one,
+/// at most all of it, so one frame larger than the whole budget still runs, alone).
+fn kib_for(len: usize, total_kib: usize) -> u32 {
+    let all = u32::try_from(total_kib.max(1)).unwrap_or(u32::MAX);
+    u32::try_from(len.div_ceil(1024))
+        .unwrap_or(u32::MAX)
+        .clamp(1, all)
+}
 
 /// Serves one accepted socket until it closes or the service shuts down.
 pub(super) async fn serve(stream: TcpStream, peer: SocketAddr, id: u64, shared: Arc<Shared>) {
@@ -185,7 +208,10 @@ fn answer(
     {
         Ok(a) => a,
         Err(refusal) => {
-            tracing::warn!(%peer, origin = origin.as_deref().unwrap_or("-"), "connection refused: {}", refusal.reason());
+            static REFUSALS: super::log_limit::LogLimit = super::log_limit::LogLimit::new();
+            if let Some(left_out) = REFUSALS.allow() {
+                tracing::warn!(%peer, origin = origin.as_deref().unwrap_or("-"), left_out, "connection refused: {}", refusal.reason());
+            }
             let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::FORBIDDEN);
             return http::text(status, refusal.reason());
         }
@@ -248,6 +274,12 @@ async fn serve_messages<S>(
     let mut events_open = true;
     let mut in_flight: FuturesUnordered<InFlight> = FuturesUnordered::new();
     let max_in_flight = shared.config.max_in_flight;
+    // Bytes of this connection's frames still running, and the frame waiting for room in the
+    // total budget. Either one full pauses reading: back-pressure on the client's socket.
+    let max_bytes = shared.config.max_in_flight_bytes;
+    let total_kib = shared.config.max_total_in_flight_bytes / 1024;
+    let mut bytes_in_flight = 0usize;
+    let mut waiting: Option<Waiting> = None;
     let grace = tokio::time::sleep(Duration::from_secs(86_400 * 365));
     tokio::pin!(grace);
     let mut draining = false;
@@ -261,7 +293,17 @@ async fn serve_messages<S>(
         }
         let outgoing = tokio::select! {
             biased;
-            Some(done) = in_flight.next(), if !in_flight.is_empty() => Some(finish(done, shared)),
+            Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                bytes_in_flight -= done.bytes;
+                Some(finish(done, shared))
+            }
+            permit = async { waiting.as_mut().expect("guarded by the condition").1.as_mut().await }, if waiting.is_some() => {
+                let (text, _) = waiting.take().expect("guarded by the condition");
+                match permit {
+                    Ok(permit) => start(&text, permit, &mut bytes_in_flight, &ctx, client, shared, &mut in_flight),
+                    Err(_) => break,
+                }
+            }
             _ = shared.shutdown.cancelled(), if !draining => {
                 draining = true;
                 close = CloseFrame { code: CloseCode::Away, reason: "service stopping".into() };
@@ -272,9 +314,20 @@ async fn serve_messages<S>(
                 tracing::warn!(id = ctx.connection_id, pending = in_flight.len(), "requests still running after the shutdown grace period");
                 break;
             }
-            msg = stream.next(), if !draining && in_flight.len() < max_in_flight => match msg {
+            msg = stream.next(), if !draining && waiting.is_none() && in_flight.len() < max_in_flight && (bytes_in_flight == 0 || bytes_in_flight < max_bytes) => match msg {
                 None | Some(Ok(Message::Close(_))) => break,
-                Some(Ok(Message::Text(text))) => accept_text(text.as_str(), &ctx, client, shared, &mut in_flight),
+                Some(Ok(Message::Text(text))) => {
+                    let kib = kib_for(text.len(), total_kib);
+                    match shared.in_flight_kib.clone().try_acquire_many_owned(kib) {
+                        Ok(permit) => start(&text, permit, &mut bytes_in_flight, &ctx, client, shared, &mut in_flight),
+                        Err(_) => {
+                            tracing::debug!(id = ctx.connection_id, bytes = text.len(), "total in-flight budget full; this connection waits");
+                            let wait = shared.in_flight_kib.clone().acquire_many_owned(kib);
+                            waiting = Some((text, Box::pin(wait)));
+                            None
+                        }
+                    }
+                }
                 Some(Ok(Message::Binary(_))) => Some(refuse(Failure::new(
                     ErrorCode::BinaryNotSupported,
                     "binary frames are not supported: send each request as a JSON text frame",
@@ -320,9 +373,28 @@ async fn serve_messages<S>(
     .await;
 }
 
+/// Starts one frame with its share of the total budget, counting its bytes against this
+/// connection's while it runs; a frame that is not a request is answered at once.
+fn start(
+    text: &Utf8Bytes,
+    permit: OwnedSemaphorePermit,
+    bytes_in_flight: &mut usize,
+    ctx: &RequestContext,
+    client: &Arc<Client>,
+    shared: &Shared,
+    in_flight: &mut FuturesUnordered<InFlight>,
+) -> Option<String> {
+    let reply = accept_text(text.as_str(), permit, ctx, client, shared, in_flight);
+    if reply.is_none() {
+        *bytes_in_flight += text.len();
+    }
+    reply
+}
+
 /// Parses one text frame: a bad one is answered at once; a good one starts running.
 fn accept_text(
     text: &str,
+    permit: OwnedSemaphorePermit,
     ctx: &RequestContext,
     client: &Arc<Client>,
     shared: &Shared,
@@ -338,19 +410,25 @@ fn accept_text(
                 .command_log
                 .request(client, &service, &action, &uuid, text);
             let work = shared.router.dispatch(request, ctx.clone());
+            let bytes = text.len();
             in_flight.push(Box::pin(async move {
-                (
+                let outcome = work.await;
+                drop(permit);
+                Done {
                     service,
                     action,
-                    Value::String(uuid),
-                    work.await,
+                    uuid: Value::String(uuid),
+                    outcome,
                     started,
                     entry,
-                )
+                    bytes,
+                }
             }));
             None
         }
         Err(bad) => {
+            // Not started: its bytes go back to the budget at once.
+            drop(permit);
             shared.status.request_done(false);
             shared
                 .status
@@ -369,7 +447,16 @@ fn accept_text(
 }
 
 /// Turns a finished request into its reply text, counting and recording it.
-fn finish((service, action, uuid, outcome, started, entry): Done, shared: &Shared) -> String {
+fn finish(done: Done, shared: &Shared) -> String {
+    let Done {
+        service,
+        action,
+        uuid,
+        outcome,
+        started,
+        entry,
+        bytes: _,
+    } = done;
     shared.status.request_done(outcome.is_ok());
     if let Err(failure) = &outcome {
         tracing::debug!(service, action, %failure, elapsed_us = started.elapsed().as_micros() as u64, "request failed");

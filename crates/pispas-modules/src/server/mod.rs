@@ -9,6 +9,7 @@
 mod connection;
 pub mod http;
 mod landing;
+mod log_limit;
 pub mod security;
 pub mod tls;
 pub mod tokens;
@@ -53,12 +54,16 @@ pub struct Shared {
     pub tls: TlsAcceptor,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
+    /// Bytes of requests running on all connections, in KiB permits (`MAX_TOTAL_IN_FLIGHT_BYTES`).
+    pub in_flight_kib: Arc<Semaphore>,
     next_id: AtomicU64,
 }
 
 impl Shared {
     pub fn new(ctx: ServerContext) -> Self {
+        let total_kib = (ctx.config.max_total_in_flight_bytes / 1024).min(Semaphore::MAX_PERMITS);
         Shared {
+            in_flight_kib: Arc::new(Semaphore::new(total_kib)),
             router: ctx.router,
             config: ctx.config,
             events: ctx.events,

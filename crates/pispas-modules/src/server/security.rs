@@ -44,11 +44,44 @@ pub struct Admission {
 }
 
 /// The admission rules, built once from the configuration.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AccessPolicy {
     origins: Vec<OriginPattern>,
-    admin_token: String,
-    lan_token: Option<String>,
+    admin_token: Secret,
+    lan_token: Option<Secret>,
+}
+
+impl std::fmt::Debug for AccessPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessPolicy")
+            .field("origins", &self.origins)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A token kept only as its HMAC under a key made at start: a presented token is checked with
+/// ring's constant-time HMAC verification, which leaks neither how much of it was right nor its
+/// length.
+#[derive(Clone)]
+struct Secret {
+    key: ring::hmac::Key,
+    tag: Vec<u8>,
+}
+
+impl Secret {
+    fn new(token: &str) -> Secret {
+        let rng = ring::rand::SystemRandom::new();
+        // A fresh random key per token; if the system has no randomness a fixed key still
+        // gives a constant-time comparison (only the tag's secrecy is lost, not the check).
+        let key = ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng)
+            .unwrap_or_else(|_| ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"pispas"));
+        let tag = ring::hmac::sign(&key, token.as_bytes()).as_ref().to_vec();
+        Secret { key, tag }
+    }
+
+    fn matches(&self, presented: &str) -> bool {
+        ring::hmac::verify(&self.key, presented.as_bytes(), &self.tag).is_ok()
+    }
 }
 
 impl AccessPolicy {
@@ -61,8 +94,8 @@ impl AccessPolicy {
             .collect();
         AccessPolicy {
             origins,
-            admin_token,
-            lan_token,
+            admin_token: Secret::new(&admin_token),
+            lan_token: lan_token.as_deref().map(Secret::new),
         }
     }
 
@@ -83,9 +116,8 @@ impl AccessPolicy {
         peer: SocketAddr,
         token: Option<&str>,
     ) -> Result<Admission, Refusal> {
-        let admin = token.is_some_and(|t| constant_time_eq(t, &self.admin_token));
-        let lan = admin
-            || matches!((token, &self.lan_token), (Some(t), Some(l)) if constant_time_eq(t, l));
+        let admin = token.is_some_and(|t| self.admin_token.matches(t));
+        let lan = admin || matches!((token, &self.lan_token), (Some(t), Some(l)) if l.matches(t));
         if let Some(o) = origin.filter(|o| !o.is_empty()) {
             if !self.origins.iter().any(|p| p.matches(o)) {
                 return Err(Refusal::OriginNotAllowed(o.to_string()));
@@ -105,12 +137,6 @@ fn is_loopback(peer: SocketAddr) -> bool {
             a.ip().is_loopback() || a.ip().to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
         }
     }
-}
-
-/// Compares without an early exit, so timing does not leak how much of a token was right.
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The token of a handshake: `Authorization: Bearer <t>` or the `token` query parameter.

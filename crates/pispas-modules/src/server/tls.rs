@@ -53,6 +53,22 @@ pub struct TlsMaterial {
     pub fingerprint: String,
 }
 
+/// Says loudly when a provided private key can be read by other users of this computer.
+fn warn_if_readable_by_others(key: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(key) {
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(path = %key.display(), mode = format!("{:o}", mode & 0o777), "the TLS private key can be read by other users: chmod 600 it");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = key;
+}
+
 /// Loads `cert.pem`/`key.pem` from `cert_dir`, or else the self-signed pair under
 /// `<data_dir>/tls`, generating it on first use.
 ///
@@ -63,10 +79,13 @@ pub fn load_or_generate(cert_dir: &Path, data_dir: &Path) -> Result<TlsMaterial,
         cert_dir.join("cert.pem").exists(),
         cert_dir.join("key.pem").exists(),
     ) {
-        (true, true) => (
-            cert_dir.to_path_buf(),
-            CertSource::Provided(cert_dir.to_path_buf()),
-        ),
+        (true, true) => {
+            warn_if_readable_by_others(&cert_dir.join("key.pem"));
+            (
+                cert_dir.to_path_buf(),
+                CertSource::Provided(cert_dir.to_path_buf()),
+            )
+        }
         (true, false) => {
             return Err(TlsError::HalfPair {
                 dir: cert_dir.into(),

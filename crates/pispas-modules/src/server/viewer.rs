@@ -34,9 +34,10 @@ pub async fn bind(port: u16) -> std::io::Result<TcpListener> {
     TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await
 }
 
-/// The browser origins of pages served on `port`, which the WebSocket must admit.
+/// The browser origins of pages served on `port`, which the WebSocket must admit. Not
+/// `[::1]`: the pages are served on 127.0.0.1 only, so a page there would be another program's.
 pub fn origins(port: u16) -> Vec<String> {
-    ["127.0.0.1", "localhost", "[::1]"]
+    ["127.0.0.1", "localhost"]
         .iter()
         .map(|h| format!("http://{h}:{port}"))
         .collect()

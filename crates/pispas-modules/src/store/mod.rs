@@ -60,6 +60,11 @@ impl Store {
             source,
         };
         let conn = Connection::open(&path).map_err(open_err)?;
+        // Owner-only: the queue keeps receipts and the journal payments. SQLite gives its -wal
+        // and -shm files the same permissions.
+        if let Err(e) = crate::config::owner_only(&path) {
+            tracing::warn!(path = %path.display(), error = %e, "could not make the database owner-only");
+        }
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "FULL")

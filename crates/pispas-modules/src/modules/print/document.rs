@@ -251,7 +251,12 @@ pub fn accept(format: Format, data: Option<&Value>, max: usize) -> Result<Vec<u8
                 .decode(clean.as_bytes())
                 .map_err(|e| PrintError::BadData(format!("DATA is not valid base64: {e}")))?
         }
-        Format::Text | Format::Html => text("a string")?.as_bytes().to_vec(),
+        // A full card number never reaches the table (nor the paper): masked to its last four.
+        Format::Text | Format::Html => {
+            let t = text("a string")?;
+            crate::pan::mask_card_numbers(t)
+                .map_or_else(|| t.as_bytes().to_vec(), String::into_bytes)
+        }
         Format::Receipt => {
             let doc = match data {
                 Value::String(s) => serde_json::from_str(s)
@@ -259,7 +264,10 @@ pub fn accept(format: Format, data: Option<&Value>, max: usize) -> Result<Vec<u8
                 other => other.clone(),
             };
             receipt::build(&doc, 576, Dither::default())?;
-            doc.to_string().into_bytes()
+            let text = doc.to_string();
+            crate::pan::mask_card_numbers(&text)
+                .unwrap_or(text)
+                .into_bytes()
         }
         Format::Drawer { .. } | Format::Cut(_) | Format::TestPage => {
             return Err(PrintError::BadData(format!(
@@ -396,6 +404,25 @@ fn raster_program(pages: Vec<raster::GrayImage>, width: u32, options: &Options) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_card_number_in_a_text_html_or_receipt_document_is_stored_masked() {
+        let pan = "4111 1111 1111 1111";
+        for (format, data) in [
+            (Format::Text, json!(format!("Card {pan}"))),
+            (Format::Html, json!(format!("<p>Card {pan}</p>"))),
+            (
+                Format::Receipt,
+                json!([{ "TYPE": "TEXT", "TEXT": format!("Card {pan}") }]),
+            ),
+        ] {
+            let stored = String::from_utf8(accept(format, Some(&data), 1 << 20).unwrap()).unwrap();
+            assert!(
+                !stored.contains(pan) && stored.contains("**** **** **** 1111"),
+                "{stored}"
+            );
+        }
+    }
 
     #[test]
     fn every_format_reads_back_from_what_is_stored() {

@@ -43,6 +43,8 @@ pub struct NewJob {
     pub options: Options,
     pub accepted_at: i64,
     pub source_job: Option<i64>,
+    /// The client that sent it: its browser origin, or `native clients`.
+    pub client: String,
 }
 
 /// A job as stored (without its data unless asked).
@@ -64,9 +66,11 @@ pub struct JobRow {
     pub timings: Option<Value>,
     pub source_job: Option<i64>,
     pub size: i64,
+    /// Who sent it (`None` for jobs stored before this was recorded).
+    pub client: Option<String>,
 }
 
-const COLUMNS: &str = "id, uuid, printer, format, options, state, reason, message, attempts, accepted_at, finished_at, bytes, timings, source_job, length(data)";
+const COLUMNS: &str = "id, uuid, printer, format, options, state, reason, message, attempts, accepted_at, finished_at, bytes, timings, source_job, length(data), client";
 
 /// A column whose text is not what this version writes: the row cannot be used as a job.
 fn unreadable(index: usize, what: String) -> rusqlite::Error {
@@ -118,6 +122,7 @@ fn row(r: &Row) -> rusqlite::Result<JobRow> {
         timings: json(r.get(12)?),
         source_job: r.get(13)?,
         size: r.get(14)?,
+        client: r.get(15)?,
     })
 }
 
@@ -140,6 +145,11 @@ impl JobStore {
     /// Fails when the database cannot be written.
     pub fn open(store: Store) -> Result<JobStore, StoreError> {
         store.ensure_schema("print_v1", SCHEMA)?;
+        // Who sent each job, so only that client (or an administrator) may cancel it.
+        store.ensure_schema(
+            "print_v2_client",
+            "ALTER TABLE print_jobs ADD COLUMN client TEXT",
+        )?;
         Ok(JobStore { store })
     }
 
@@ -160,8 +170,8 @@ impl JobStore {
                     continue;
                 }
                 tx.execute(
-                    "INSERT INTO print_jobs (uuid, printer, format, data, options, state, accepted_at, source_job) VALUES (?1, ?2, ?3, ?4, ?5, 'QUEUED', ?6, ?7)",
-                    params![job.uuid, job.printer, job.format.to_stored(), job.data, job.options.to_json().to_string(), job.accepted_at, job.source_job],
+                    "INSERT INTO print_jobs (uuid, printer, format, data, options, state, accepted_at, source_job, client) VALUES (?1, ?2, ?3, ?4, ?5, 'QUEUED', ?6, ?7, ?8)",
+                    params![job.uuid, job.printer, job.format.to_stored(), job.data, job.options.to_json().to_string(), job.accepted_at, job.source_job, job.client],
                 )?;
                 let id = tx.last_insert_rowid();
                 out.push(Inserted::New(tx.query_row(&format!("SELECT {COLUMNS} FROM print_jobs WHERE id = ?1"), [id], row)?));
@@ -191,7 +201,7 @@ impl JobStore {
                 let found = c.query_row(
                     &format!("SELECT {COLUMNS}, data FROM print_jobs WHERE id = ?1"),
                     [id],
-                    |r| Ok((row(r)?, r.get::<_, Vec<u8>>(15)?)),
+                    |r| Ok((row(r)?, r.get::<_, Vec<u8>>(16)?)),
                 );
                 match found {
                     Ok(job) => return Ok(Some(job)),

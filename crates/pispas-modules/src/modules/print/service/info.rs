@@ -182,8 +182,17 @@ impl Print {
         Ok(job_json(&self.queue.live_view(row)))
     }
 
-    pub(super) async fn cancel(&self, job: &JobRef) -> Outcome {
+    /// CANCEL: only the client that sent the job, or an administrator.
+    pub(super) async fn cancel(&self, job: &JobRef, ctx: &RequestContext) -> Outcome {
         let row = self.find(job).await?;
+        if row.client.as_deref() != Some(super::client_of(ctx).as_str()) {
+            ctx.require_admin().map_err(|f| {
+                Failure::new(
+                    f.code,
+                    format!("job {} was sent by another client: only it or the admin token may cancel it", row.id),
+                )
+            })?;
+        }
         let row = self.queue.cancel(row.id).await?;
         Ok(job_json(&row))
     }

@@ -88,7 +88,16 @@ impl Print {
         ticket: Option<Ticket>,
     ) -> Outcome {
         match action {
-            Action::GetPrinters { scan } => self.get_printers(scan).await,
+            Action::GetPrinters { scan } => {
+                // Scanning another subnet or port is a network scan: an administrator's call.
+                if scan
+                    .as_ref()
+                    .is_some_and(|s| s.subnet.is_some() || s.port != 9100)
+                {
+                    ctx.require_admin()?;
+                }
+                self.get_printers(scan).await
+            }
             Action::Print {
                 printer,
                 format,
@@ -150,7 +159,7 @@ impl Print {
                 limit,
             } => self.jobs(printer.as_deref(), state, limit).await,
             Action::Job { job } => self.job(&job).await,
-            Action::Cancel { job } => self.cancel(&job).await,
+            Action::Cancel { job } => self.cancel(&job, ctx).await,
             Action::Reprint { job, printer } => {
                 ctx.require_admin()?;
                 self.reprint(uuid, &job, printer.as_deref(), ctx).await
@@ -245,6 +254,7 @@ impl Print {
         ctx: &RequestContext,
         ticket: Option<Ticket>,
     ) -> Outcome {
+        let client = client_of(ctx);
         let job = NewJob {
             uuid,
             printer,
@@ -253,12 +263,19 @@ impl Print {
             options,
             accepted_at: now_ms_i64(),
             source_job: source,
+            client: client.clone(),
         };
-        let client = ctx.origin.as_deref().unwrap_or("native clients");
         let (row, repeat) = self
             .queue
-            .submit(job, Some(ctx.connection_id), client, ticket)
+            .submit(job, Some(ctx.connection_id), &client, ticket)
             .await?;
         reply_for(&self.queue.live_view(row), repeat)
     }
+}
+
+/// Who a request is from, as jobs record it: the page's origin, or `native clients`.
+pub(super) fn client_of(ctx: &RequestContext) -> String {
+    ctx.origin
+        .clone()
+        .unwrap_or_else(|| "native clients".to_string())
 }
