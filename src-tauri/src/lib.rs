@@ -49,9 +49,13 @@ pub fn run() -> ExitCode {
     }
     // PDFs are rendered by this same program in a worker process (see the engine's
     // print::render::pdf_worker), so pdfium cannot take the app down.
-    use pispas_modules::modules::print::render::pdf_worker;
+    use pispas_modules::modules::print::render::{browser_guard, pdf_worker};
     if raw.first().map(String::as_str) == Some(pdf_worker::WORKER_ARG) {
         return pdf_worker::serve();
+    }
+    // The same program starts the rendering browser through a guard that ties it to us.
+    if browser_guard::wanted(&raw) {
+        return browser_guard::serve(&raw);
     }
     if let Ok(exe) = std::env::current_exe() {
         pdf_worker::enable(exe);

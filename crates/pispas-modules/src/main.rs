@@ -28,9 +28,13 @@ fn main() -> ExitCode {
     }
     // PDFs are rendered by this same program in a worker process, so pdfium cannot take the
     // service down.
-    use pispas_modules::modules::print::render::pdf_worker;
+    use pispas_modules::modules::print::render::{browser_guard, pdf_worker};
     if args.first().map(String::as_str) == Some(pdf_worker::WORKER_ARG) {
         return pdf_worker::serve();
+    }
+    // The same program starts the rendering browser through a guard that ties it to us.
+    if browser_guard::wanted(&args) {
+        return browser_guard::serve(&args);
     }
     if let Ok(exe) = std::env::current_exe() {
         pdf_worker::enable(exe);

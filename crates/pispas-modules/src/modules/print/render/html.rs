@@ -13,6 +13,7 @@
 //! on the next render. The layout is `css_width` CSS pixels wide (default: one CSS pixel per dot)
 //! and the PDF page is exactly as tall as the content, so pdfium gets one page per receipt.
 
+use super::browser_guard as guard;
 use super::fetch::{self, FetchPolicy};
 use super::RenderError;
 use base64::Engine as _;
@@ -77,6 +78,46 @@ pub struct HtmlRenderer {
     inner: Arc<Inner>,
 }
 
+/// The switches the rendering browser runs with (chromiumoxide's defaults turn the pop-up blocker
+/// off, so ours are listed whole).
+const BROWSER_SWITCHES: &[&str] = &[
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-component-update",
+    "--disable-background-networking",
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding",
+    "--disable-breakpad",
+    "--disable-client-side-phishing-detection",
+    "--disable-component-extensions-with-background-pages",
+    "--disable-default-apps",
+    "--disable-dev-shm-usage",
+    "--disable-hang-monitor",
+    "--disable-prompt-on-repost",
+    "--disable-sync",
+    "--metrics-recording-only",
+    "--password-store=basic",
+    "--use-mock-keychain",
+    "--force-color-profile=srgb",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--hide-scrollbars",
+    "--font-render-hinting=none",
+    // window.open and target=_blank create nothing.
+    "--block-new-web-contents",
+    // The browser has no network of its own: the engine fetches what the policy
+    // allows and hands it over, so speculative pre-connections and DNS look-ups
+    // (which interception does not see) go nowhere.
+    "--proxy-server=http://127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    // Frames stay in the page's own process, so every request a frame makes is
+    // intercepted by the page's rules too.
+    "--disable-site-isolation-trials",
+    "--disable-features=TranslateUI,IsolateOrigins,site-per-process",
+];
+
 struct Inner {
     browser_path: Option<PathBuf>,
     policy: Arc<HtmlPolicy>,
@@ -101,7 +142,9 @@ struct Fresh {
 impl Drop for Warm {
     fn drop(&mut self) {
         self.handler.abort();
-        // The browser process is killed when `browser` drops (kill_on_drop); its profile goes.
+        // The browser process is killed when `browser` drops (kill_on_drop; with the guard, the
+        // guard is, and the browser with it); its profile goes.
+        guard::kill_browser_of(&self.user_data_dir);
         let dir = self.user_data_dir.clone();
         std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(500));
@@ -222,54 +265,42 @@ impl HtmlRenderer {
             .map_err(RenderError::BrowserMissing)?;
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let user_data_dir =
-            std::env::temp_dir().join(format!("pispas-chromium-{}-{n}", std::process::id()));
+        if n == 0 {
+            let cleaned = guard::clean_earlier_runs(&std::env::temp_dir());
+            if cleaned > 0 {
+                tracing::info!(
+                    cleaned,
+                    "removed rendering browsers and profiles left by an earlier run"
+                );
+            }
+        }
+        let user_data_dir = std::env::temp_dir().join(format!(
+            "{}{}-{n}",
+            guard::PROFILE_PREFIX,
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&user_data_dir);
-        // chromiumoxide's default arguments turn the pop-up blocker off; ours are listed whole.
+        // Through the guard where the binary allows it, so the browser dies with the service.
+        #[cfg(unix)]
+        let (program, guard_arg) = match guard::wrap(&path) {
+            Some((exe, arg)) => (exe, Some(arg.trim_start_matches('-').to_string())),
+            None => (path.clone(), None),
+        };
+        #[cfg(not(unix))]
+        let (program, guard_arg): (PathBuf, Option<String>) = (path.clone(), None);
         let mut builder = BrowserConfig::builder()
             .disable_default_args()
-            .chrome_executable(&path)
+            .chrome_executable(&program)
             .user_data_dir(&user_data_dir)
             .launch_timeout(Duration::from_secs(20))
             .request_timeout(Duration::from_secs(30))
             .viewport(None)
-            .args([
-                "--disable-gpu",
-                "--disable-quic",
-                "--disable-component-update",
-                "--disable-background-networking",
-                "--disable-background-timer-throttling",
-                "--disable-backgrounding-occluded-windows",
-                "--disable-renderer-backgrounding",
-                "--disable-breakpad",
-                "--disable-client-side-phishing-detection",
-                "--disable-component-extensions-with-background-pages",
-                "--disable-default-apps",
-                "--disable-dev-shm-usage",
-                "--disable-hang-monitor",
-                "--disable-prompt-on-repost",
-                "--disable-sync",
-                "--metrics-recording-only",
-                "--password-store=basic",
-                "--use-mock-keychain",
-                "--force-color-profile=srgb",
-                "--no-first-run",
-                "--no-default-browser-check",
-                "--hide-scrollbars",
-                "--font-render-hinting=none",
-                // window.open and target=_blank create nothing.
-                "--block-new-web-contents",
-                // The browser has no network of its own: the engine fetches what the policy
-                // allows and hands it over, so speculative pre-connections and DNS look-ups
-                // (which interception does not see) go nowhere.
-                "--proxy-server=http://127.0.0.1:9",
-                "--proxy-bypass-list=<-loopback>",
-                "--host-resolver-rules=MAP * ~NOTFOUND",
-                // Frames stay in the page's own process, so every request a frame makes is
-                // intercepted by the page's rules too.
-                "--disable-site-isolation-trials",
-                "--disable-features=TranslateUI,IsolateOrigins,site-per-process",
-            ]);
+            // chromiumoxide adds the leading dashes itself: given `--x` it would pass `----x`,
+            // which Chromium does not recognise (so every switch here would be ignored).
+            .args(BROWSER_SWITCHES.iter().map(|s| s.trim_start_matches('-')));
+        if let Some(arg) = guard_arg {
+            builder = builder.arg(arg);
+        }
         if needs_no_sandbox() {
             builder = builder.no_sandbox();
         }
@@ -286,6 +317,12 @@ impl HtmlRenderer {
             }
         });
         let pid = browser.get_mut_child().and_then(|c| c.as_mut_inner().id());
+        #[cfg(windows)]
+        if let Some(pid) = pid {
+            if !super::browser_guard_windows::contain(pid) {
+                tracing::warn!(pid, "the rendering browser could not be tied to the service; a crash of the service may leave it running");
+            }
+        }
         tracing::info!(browser = %path.display(), ?pid, elapsed_ms = started.elapsed().as_millis() as u64, "rendering browser started");
         Ok(Warm {
             browser,

@@ -5,6 +5,9 @@
 //! Everything here ends in [`GrayImage`]s exactly `width` dots wide; dithering and encoding are
 //! elsewhere.
 
+pub mod browser_guard;
+#[cfg(windows)]
+mod browser_guard_windows;
 pub mod fetch;
 pub mod html;
 pub mod image;

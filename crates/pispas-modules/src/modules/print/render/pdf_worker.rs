@@ -32,6 +32,11 @@ static EXE: Mutex<Option<PathBuf>> = Mutex::new(None);
 /// Test hook (see [`serve`]): the worker aborts on a PDF containing these bytes.
 const ABORT_ON_ENV: &str = "PISPAS_PDF_WORKER_ABORT_ON";
 
+/// The program [`enable`] named, which also serves as the browser guard (`browser_guard.rs`).
+pub(super) fn helper_exe() -> Option<PathBuf> {
+    EXE.lock().ok().and_then(|e| e.clone())
+}
+
 /// Makes PDF renders of engines started from now on run in worker processes started from `exe`
 /// (a program whose `main` calls [`serve`] for [`WORKER_ARG`]). Called by a binary's `main`
 /// before the engine starts.
