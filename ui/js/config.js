@@ -8,14 +8,16 @@ import { createClient, showConnection, el, wireNav, inApp, appInvoke, askToken, 
 
 const $ = (id) => document.getElementById(id);
 const GROUPS = {
-  connection: ['LOCAL_HOST', 'LOCAL_PORT', 'VIEWER_PORT', 'ALLOWED_ORIGINS', 'LAN_TOKEN', 'ADMIN_TOKEN'],
+  connection: ['LOCAL_HOST', 'LOCAL_PORT', 'VIEWER_PORT', 'ALLOWED_ORIGINS', 'LAN_TOKEN', 'ADMIN_TOKEN', 'ADMIN_FROM_LAN', 'LAN_PLAIN_TOKENS', 'LAN_IDLE_TIMEOUT_S', 'LAN_MAX_PENDING_PER_ADDRESS'],
   tls: ['CERT_DIR'],
   log: ['COMMAND_LOG', 'COMMAND_LOG_DAYS', 'COMMAND_LOG_MAX_MB'],
-  advanced: ['LOG_LEVEL', 'DATA_DIR', 'HEARTBEAT_SECS', 'MAX_CONNECTIONS', 'MAX_FRAME_BYTES', 'MAX_IN_FLIGHT', 'HANDSHAKE_TIMEOUT_MS', 'SHUTDOWN_GRACE_MS'],
+  advanced: ['LOG_LEVEL', 'DATA_DIR', 'HEARTBEAT_SECS', 'MAX_CONNECTIONS', 'MAX_FRAME_BYTES', 'MAX_IN_FLIGHT', 'MAX_IN_FLIGHT_BYTES', 'MAX_TOTAL_IN_FLIGHT_BYTES', 'HANDSHAKE_TIMEOUT_MS', 'SHUTDOWN_GRACE_MS'],
 };
 const CHOICES = {
   LOG_LEVEL: ['', 'error', 'warn', 'info', 'debug', 'trace'],
   COMMAND_LOG: ['', 'on', 'off'],
+  ADMIN_FROM_LAN: ['', 'off', 'on'],
+  LAN_PLAIN_TOKENS: ['', 'off', 'on'],
 };
 const client = createClient({ admin: true });
 let schema = null;

@@ -12,7 +12,7 @@ use crate::events::EventBus;
 use crate::modules;
 use crate::modules::base::{BaseContext, ServerFacts, TlsFacts};
 use crate::router::{Directory, RouterBuilder};
-use crate::server::security::AccessPolicy;
+use crate::server::security::{AccessPolicy, LanRules};
 use crate::server::tls::{self, CertSource, TlsError};
 use crate::server::{self, tokens, viewer, ServerContext, Shared};
 use crate::status::EngineStatus;
@@ -91,10 +91,23 @@ impl Engine {
                 "ALLOWED_ORIGINS is *: any web page in this computer's browser can use the devices"
             );
         }
+        let lan_rules = LanRules {
+            admin_from_lan: config.admin_from_lan,
+            plain_tokens: config.lan_plain_tokens,
+        };
+        if !config.local_host.is_loopback() {
+            if lan_rules.plain_tokens {
+                tracing::warn!("LAN_PLAIN_TOKENS is on: clients on the network may send their token over ws://, where anyone on the network can read it");
+            }
+            if lan_rules.admin_from_lan {
+                tracing::warn!("ADMIN_FROM_LAN is on: the admin token (configuration, command log) is honoured from other computers");
+            }
+        }
         let mut policy = AccessPolicy::new(
             &config.allowed_origins,
             admin_token.clone(),
             config.lan_token.clone(),
+            lan_rules,
         );
         // The app's own windows (Tauri serves them from its bundle under these origins).
         for origin in APP_ORIGINS {

@@ -336,8 +336,23 @@ async fn an_unknown_printer_is_printer_not_found_naming_the_configured_ones() {
 async fn lan_discovery_probes_only_the_given_range_and_recognises_escpos() {
     let sim = VirtualPrinter::start_tcp("127.0.0.1:0").await.unwrap();
     let server = engine("print-scan", &[], &[]).await;
-    let mut c = Client::plain(server.addr()).await.unwrap();
     let port = sim.addr().port();
+    // Another subnet or port is a network scan: the admin token's call.
+    let mut plain = Client::plain(server.addr()).await.unwrap();
+    let r = plain
+        .call(
+            "PRINT",
+            "GET_PRINTERS",
+            json!({ "SCAN": true, "SUBNET": "127.0.0.1/32", "PORT": port }),
+        )
+        .await
+        .unwrap();
+    failed_with(&r, "UNAUTHORIZED");
+    let opts = pispas_testkit::client::Connect {
+        token: Some(server.engine.admin_token()),
+        ..Default::default()
+    };
+    let mut c = Client::connect(server.addr(), opts).await.unwrap();
     let r = c
         .call(
             "PRINT",

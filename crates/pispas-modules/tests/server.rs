@@ -2,8 +2,9 @@
 //! admission by Origin and token, events.
 
 use pispas_testkit::client::{Client, Connect};
-use pispas_testkit::start_engine;
+use pispas_testkit::{start_engine, TestEngine};
 use serde_json::json;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 #[tokio::test]
@@ -314,29 +315,47 @@ async fn shutdown_lets_an_in_flight_request_finish_and_then_closes() {
     );
 }
 
-#[tokio::test]
-async fn a_lan_client_without_a_token_is_refused_and_with_one_is_admitted() {
+const LAN_TOKEN: &str = "lan-token-for-tests-1-long-enough-now";
+
+/// An engine listening on every address, and its address as seen from the LAN.
+async fn lan_engine(name: &str, extra: &[(&str, &str)]) -> Option<(TestEngine, SocketAddr)> {
     let Some(lan_ip) = non_loopback_ip() else {
         eprintln!("skipped: this machine has no non-loopback address");
+        return None;
+    };
+    let mut env = vec![("LOCAL_HOST", "0.0.0.0"), ("LAN_TOKEN", LAN_TOKEN)];
+    env.extend_from_slice(extra);
+    let server = start_engine(name, &env).await;
+    let addr = SocketAddr::new(lan_ip, server.addr().port());
+    Some((server, addr))
+}
+
+#[tokio::test]
+async fn a_lan_client_needs_a_token_over_tls_and_is_not_an_administrator() {
+    let Some((server, addr)) = lan_engine("lan", &[]).await else {
         return;
     };
-    let server = start_engine(
-        "lan",
-        &[
-            ("LOCAL_HOST", "0.0.0.0"),
-            ("LAN_TOKEN", "lan-token-for-tests-1-long-enough-now"),
-        ],
-    )
-    .await;
-    let addr = std::net::SocketAddr::new(lan_ip, server.addr().port());
     let err = Client::plain(addr)
         .await
         .err()
         .expect("refused")
         .to_string();
     assert!(err.contains("401"), "{err}");
+    // Over ws:// the token would cross the LAN in clear: refused, right or wrong.
+    let plain = Connect {
+        token: Some(LAN_TOKEN),
+        ..Default::default()
+    };
+    let err = Client::connect(addr, plain)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("426"), "{err}");
+    let cert = server.engine.cert_der();
     let opts = Connect {
-        token: Some("lan-token-for-tests-1-long-enough-now"),
+        token: Some(LAN_TOKEN),
+        tls_cert: Some(cert),
         ..Default::default()
     };
     let mut c = Client::connect(addr, opts).await.unwrap();
@@ -344,6 +363,95 @@ async fn a_lan_client_without_a_token_is_refused_and_with_one_is_admitted() {
         c.call("BASE", "PING", json!({})).await.unwrap()["MESSAGE_DATA"],
         "PONG"
     );
+    // The admin token from another computer admits it, without administrative rights.
+    let admin = Connect {
+        token: Some(server.engine.admin_token()),
+        tls_cert: Some(cert),
+        ..Default::default()
+    };
+    let mut a = Client::connect(addr, admin).await.unwrap();
+    let check = a.call("BASE", "CHECK", json!({})).await.unwrap();
+    assert_eq!(check["MESSAGE_DATA"]["ADMIN"], false, "{check}");
+    let config = a
+        .call("BASE", "CONFIG_SAVE", json!({ "VALUES": {} }))
+        .await
+        .unwrap();
+    assert_eq!(config["MESSAGE_EXEC"], "FAILURE", "{config}");
+}
+
+#[tokio::test]
+async fn wrong_tokens_from_one_address_get_it_turned_away_for_a_while() {
+    let Some((server, addr)) = lan_engine("lan-guess", &[]).await else {
+        return;
+    };
+    let cert = server.engine.cert_der();
+    let attempt = |token: &'static str| {
+        let opts = Connect {
+            token: Some(token),
+            tls_cert: Some(cert),
+            ..Default::default()
+        };
+        Client::connect(addr, opts)
+    };
+    for _ in 0..pispas_modules::server::lan::FAILURES_ALLOWED {
+        let err = attempt("wrong-token-wrong-token-wrong-token")
+            .await
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("401"), "{err}");
+    }
+    // Blocked now: even the right token is refused until the block ends.
+    let err = attempt(LAN_TOKEN).await.err().unwrap().to_string();
+    assert!(err.contains("429"), "{err}");
+    // This computer is never blocked.
+    assert!(Client::plain(server.addr()).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_silent_lan_connection_is_closed_and_one_that_answers_pings_stays() {
+    let Some((server, addr)) = lan_engine("lan-idle", &[("LAN_IDLE_TIMEOUT_S", "2")]).await else {
+        return;
+    };
+    let cert = server.engine.cert_der();
+    let opts = || Connect {
+        token: Some(LAN_TOKEN),
+        tls_cert: Some(cert),
+        ..Default::default()
+    };
+    // Reading answers the server's pings (tungstenite replies as it reads).
+    let mut alive = Client::connect(addr, opts()).await.unwrap();
+    // Never reads, so never answers a ping: its pongs never come.
+    let silent = pispas_testkit::client::connect_raw(addr, opts())
+        .await
+        .unwrap();
+    let waited = tokio::time::timeout(Duration::from_secs(6), alive.next()).await;
+    assert!(
+        waited.is_err(),
+        "a connection answering pings got {waited:?}"
+    );
+    assert_eq!(
+        alive.call("BASE", "PING", json!({})).await.unwrap()["MESSAGE_DATA"],
+        "PONG"
+    );
+    // The silent one: the server has closed it. Reading now gives the pings it ignored, then
+    // the close frame, or an error where answering those pings hits the closed socket; were it
+    // still open, pings would keep coming and the read would not end.
+    let mut silent = silent;
+    let ended = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match futures_util::StreamExt::next(&mut silent).await {
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame))) => {
+                    return frame.map(|f| f.reason.to_string());
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Some(format!("error: {e}")),
+                None => return Some("end".into()),
+            }
+        }
+    })
+    .await;
+    let how = ended.expect("the silent connection should have been closed as idle");
+    assert!(how.is_some(), "closed without a reason");
 }
 
 /// This machine's own LAN address, found by asking the routing table (no packet is sent).

@@ -107,30 +107,8 @@ impl Client {
 
     /// Connects with options; fails with the HTTP status in the message when refused.
     pub async fn connect(addr: SocketAddr, opts: Connect<'_>) -> anyhow::Result<Client> {
-        let tcp = TcpStream::connect(addr)
-            .await
-            .with_context(|| format!("connect {addr}"))?;
-        tcp.set_nodelay(true)?;
-        let scheme = if opts.tls_cert.is_some() { "wss" } else { "ws" };
-        let query = opts
-            .token
-            .map(|t| format!("?token={t}"))
-            .unwrap_or_default();
-        let mut req =
-            format!("{scheme}://localhost:{}/{query}", addr.port()).into_client_request()?;
-        if let Some(origin) = opts.origin {
-            req.headers_mut()
-                .insert("Origin", HeaderValue::from_str(origin)?);
-        }
-        let io: Box<dyn Io> = match opts.tls_cert {
-            Some(der) => Box::new(tls_connect(tcp, der).await?),
-            None => Box::new(tcp),
-        };
-        let (ws, _) = tokio_tungstenite::client_async(req, io)
-            .await
-            .map_err(|e| anyhow!("handshake: {e}"))?;
         Ok(Client {
-            ws,
+            ws: connect_raw(addr, opts).await?,
             backlog: VecDeque::new(),
         })
     }

@@ -73,6 +73,14 @@ pub struct ConfigEnv {
     pub log_level: String,
     pub admin_token: Option<String>,
     pub lan_token: Option<String>,
+    /// `ADMIN_FROM_LAN`: the admin token counts from other computers.
+    pub admin_from_lan: bool,
+    /// `LAN_PLAIN_TOKENS`: LAN tokens accepted over plain ws://.
+    pub lan_plain_tokens: bool,
+    /// `LAN_IDLE_TIMEOUT_S`: silence after which a LAN connection is closed (`None`: never).
+    pub lan_idle_timeout: Option<Duration>,
+    /// `LAN_MAX_PENDING_PER_ADDRESS`.
+    pub lan_max_pending_per_address: usize,
     pub max_connections: usize,
     pub max_frame_bytes: usize,
     pub max_in_flight: usize,
@@ -178,6 +186,21 @@ impl ConfigEnv {
         })?;
         let admin_token = parse_token(&raw, "ADMIN_TOKEN")?;
         let lan_token = parse_token(&raw, "LAN_TOKEN")?;
+        let admin_from_lan = parse_switch(&raw, "ADMIN_FROM_LAN", false)?;
+        let lan_plain_tokens = parse_switch(&raw, "LAN_PLAIN_TOKENS", false)?;
+        let lan_idle_timeout =
+            match parse_num(&raw, "LAN_IDLE_TIMEOUT_S", 120u64, 0, 86_400, "seconds")? {
+                0 => None,
+                s => Some(Duration::from_secs(s)),
+            };
+        let lan_max_pending_per_address = parse_num(
+            &raw,
+            "LAN_MAX_PENDING_PER_ADDRESS",
+            16usize,
+            1,
+            65_536,
+            "a number of connections",
+        )?;
         let max_connections = parse_num(
             &raw,
             "MAX_CONNECTIONS",
@@ -258,6 +281,10 @@ impl ConfigEnv {
             log_level,
             admin_token,
             lan_token,
+            admin_from_lan,
+            lan_plain_tokens,
+            lan_idle_timeout,
+            lan_max_pending_per_address,
             max_connections,
             max_frame_bytes,
             max_in_flight,

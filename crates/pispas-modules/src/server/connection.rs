@@ -7,8 +7,9 @@
 //! stays open. This file does not know any TARGET.
 
 use super::http::{self, Body};
+use super::lan::Pending;
 use super::landing;
-use super::security::{token_from, Admission};
+use super::security::{is_loopback, token_from, Admission, Refusal};
 use super::Shared;
 use crate::commandlog::Client;
 use crate::events::{Audience, Event};
@@ -69,7 +70,13 @@ fn kib_for(len: usize, total_kib: usize) -> u32 {
 }
 
 /// Serves one accepted socket until it closes or the service shuts down.
-pub(super) async fn serve(stream: TcpStream, peer: SocketAddr, id: u64, shared: Arc<Shared>) {
+pub(super) async fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    id: u64,
+    shared: Arc<Shared>,
+    pending: Pending,
+) {
     let deadline = tokio::time::Instant::now() + shared.config.handshake_timeout;
     let mut first = [0u8; 1];
     let sniffed = tokio::select! {
@@ -90,12 +97,12 @@ pub(super) async fn serve(stream: TcpStream, peer: SocketAddr, id: u64, shared: 
             r = timeout_at(deadline, shared.tls.accept(stream)) => r,
         };
         match accepted {
-            Ok(Ok(tls)) => handshake(tls, peer, id, true, deadline, shared).await,
+            Ok(Ok(tls)) => handshake(tls, peer, id, true, deadline, shared, pending).await,
             Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
             Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
         }
     } else {
-        handshake(stream, peer, id, false, deadline, shared).await
+        handshake(stream, peer, id, false, deadline, shared, pending).await
     }
 }
 
@@ -116,6 +123,7 @@ async fn handshake<S>(
     tls: bool,
     deadline: tokio::time::Instant,
     shared: Arc<Shared>,
+    pending: Pending,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -147,6 +155,8 @@ async fn handshake<S>(
         Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "WebSocket upgrade failed"),
         Err(_) => return tracing::debug!(%peer, "WebSocket upgrade timed out"),
     };
+    // The handshake is over: this address may start another.
+    drop(pending);
     let max = shared.config.max_frame_bytes;
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
@@ -202,12 +212,20 @@ fn answer(
     }
     let origin = header("origin").map(str::to_string);
     let token = token_from(header("authorization"), req.uri().query());
-    let admission = match shared
-        .policy
-        .admit(origin.as_deref(), peer, token.as_deref())
-    {
+    let admitted = if shared.lan.blocked(peer.ip()) {
+        Err(Refusal::TooManyAttempts)
+    } else {
+        shared
+            .policy
+            .admit(origin.as_deref(), peer, token.as_deref(), tls)
+    };
+    let admission = match admitted {
         Ok(a) => a,
         Err(refusal) => {
+            if refusal == Refusal::TokenRequired && token.is_some() && shared.lan.failed(peer.ip())
+            {
+                tracing::warn!(%peer, "{} wrong tokens from this address: refused for {} minutes", super::lan::FAILURES_ALLOWED, super::lan::BLOCKED_FOR.as_secs() / 60);
+            }
             static REFUSALS: super::log_limit::LogLimit = super::log_limit::LogLimit::new();
             if let Some(left_out) = REFUSALS.allow() {
                 tracing::warn!(%peer, origin = origin.as_deref().unwrap_or("-"), left_out, "connection refused: {}", refusal.reason());
@@ -280,6 +298,15 @@ async fn serve_messages<S>(
     let total_kib = shared.config.max_total_in_flight_bytes / 1024;
     let mut bytes_in_flight = 0usize;
     let mut waiting: Option<Waiting> = None;
+    // A connection from the network that stays silent (no request, no answer to our pings) is
+    // closed after LAN_IDLE_TIMEOUT_S, so a tablet that vanished does not hold its slot.
+    let idle = shared
+        .config
+        .lan_idle_timeout
+        .filter(|_| !is_loopback(ctx.peer));
+    let mut last_heard = tokio::time::Instant::now();
+    let mut pings = tokio::time::interval(idle.map_or(Duration::from_secs(3600), |d| d / 4));
+    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let grace = tokio::time::sleep(Duration::from_secs(86_400 * 365));
     tokio::pin!(grace);
     let mut draining = false;
@@ -314,7 +341,7 @@ async fn serve_messages<S>(
                 tracing::warn!(id = ctx.connection_id, pending = in_flight.len(), "requests still running after the shutdown grace period");
                 break;
             }
-            msg = stream.next(), if !draining && waiting.is_none() && in_flight.len() < max_in_flight && (bytes_in_flight == 0 || bytes_in_flight < max_bytes) => match msg {
+            msg = stream.next(), if !draining && waiting.is_none() && in_flight.len() < max_in_flight && (bytes_in_flight == 0 || bytes_in_flight < max_bytes) => match msg.inspect(|_| last_heard = tokio::time::Instant::now()) {
                 None | Some(Ok(Message::Close(_))) => break,
                 Some(Ok(Message::Text(text))) => {
                     let kib = kib_for(text.len(), total_kib);
@@ -348,6 +375,21 @@ async fn serve_messages<S>(
                     return;
                 }
             },
+            _ = pings.tick(), if idle.is_some() && !draining => {
+                if !in_flight.is_empty() || waiting.is_some() {
+                    // Busy (or paused by us): not idle.
+                    last_heard = tokio::time::Instant::now();
+                }
+                if idle.is_some_and(|limit| last_heard.elapsed() >= limit) {
+                    tracing::debug!(id = ctx.connection_id, "closing a silent connection from the network (LAN_IDLE_TIMEOUT_S)");
+                    close = CloseFrame { code: CloseCode::Away, reason: "idle".into() };
+                    break;
+                }
+                if sink.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    return;
+                }
+                None
+            }
             ev = events.recv(), if events_open => match ev {
                 Ok(ev) => event_text(&ev, &ctx),
                 Err(RecvError::Lagged(n)) => {

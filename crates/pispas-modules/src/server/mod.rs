@@ -8,6 +8,7 @@
 
 mod connection;
 pub mod http;
+pub mod lan;
 mod landing;
 mod log_limit;
 pub mod security;
@@ -56,6 +57,8 @@ pub struct Shared {
     pub tracker: TaskTracker,
     /// Bytes of requests running on all connections, in KiB permits (`MAX_TOTAL_IN_FLIGHT_BYTES`).
     pub in_flight_kib: Arc<Semaphore>,
+    /// Per-address limits for clients from the network.
+    pub lan: Arc<lan::LanLimits>,
     next_id: AtomicU64,
 }
 
@@ -64,6 +67,7 @@ impl Shared {
         let total_kib = (ctx.config.max_total_in_flight_bytes / 1024).min(Semaphore::MAX_PERMITS);
         Shared {
             in_flight_kib: Arc::new(Semaphore::new(total_kib)),
+            lan: lan::LanLimits::new(ctx.config.lan_max_pending_per_address),
             router: ctx.router,
             config: ctx.config,
             events: ctx.events,
@@ -109,11 +113,19 @@ pub async fn run(listener: TcpListener, shared: Arc<Shared>) {
             drop(stream);
             continue;
         };
+        let Some(pending) = shared.lan.begin(peer.ip()) else {
+            static REFUSED: log_limit::LogLimit = log_limit::LogLimit::new();
+            if let Some(left_out) = REFUSED.allow() {
+                tracing::warn!(%peer, left_out, max = shared.config.lan_max_pending_per_address, "connection refused: too many handshakes in progress from this address (LAN_MAX_PENDING_PER_ADDRESS)");
+            }
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
         let task_shared = shared.clone();
         shared.tracker.spawn(async move {
-            connection::serve(stream, peer, id, task_shared).await;
+            connection::serve(stream, peer, id, task_shared, pending).await;
             drop(permit);
         });
     }

@@ -16,6 +16,10 @@ pub enum Refusal {
     OriginNotAllowed(String),
     /// 401: a LAN client without a valid token.
     TokenRequired,
+    /// 426: a LAN client presenting a token over plain ws:// (LAN_PLAIN_TOKENS off).
+    TlsRequired,
+    /// 429: an address that presented too many wrong tokens, for a while.
+    TooManyAttempts,
 }
 
 impl Refusal {
@@ -23,6 +27,8 @@ impl Refusal {
         match self {
             Refusal::OriginNotAllowed(_) => 403,
             Refusal::TokenRequired => 401,
+            Refusal::TlsRequired => 426,
+            Refusal::TooManyAttempts => 429,
         }
     }
 
@@ -32,6 +38,8 @@ impl Refusal {
             Refusal::TokenRequired => {
                 "clients from the network must present a token (?token=…)".into()
             }
+            Refusal::TlsRequired => "clients from the network present their token over wss:// only (over ws:// anyone on the network could read it; LAN_PLAIN_TOKENS=on allows it)".into(),
+            Refusal::TooManyAttempts => "too many wrong tokens from this address; try again in a few minutes".into(),
         }
     }
 }
@@ -49,6 +57,16 @@ pub struct AccessPolicy {
     origins: Vec<OriginPattern>,
     admin_token: Secret,
     lan_token: Option<Secret>,
+    lan: LanRules,
+}
+
+/// How clients from the network are treated (`ADMIN_FROM_LAN`, `LAN_PLAIN_TOKENS`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LanRules {
+    /// The admin token counts from other computers.
+    pub admin_from_lan: bool,
+    /// Tokens are taken over plain ws:// from the network.
+    pub plain_tokens: bool,
 }
 
 impl std::fmt::Debug for AccessPolicy {
@@ -87,7 +105,12 @@ impl Secret {
 impl AccessPolicy {
     /// Builds the policy; entries of `origins` were validated by the configuration already, and
     /// any that do not parse are skipped.
-    pub fn new(origins: &[String], admin_token: String, lan_token: Option<String>) -> Self {
+    pub fn new(
+        origins: &[String],
+        admin_token: String,
+        lan_token: Option<String>,
+        lan: LanRules,
+    ) -> Self {
         let origins = origins
             .iter()
             .filter_map(|o| OriginPattern::parse(o).ok())
@@ -96,6 +119,7 @@ impl AccessPolicy {
             origins,
             admin_token: Secret::new(&admin_token),
             lan_token: lan_token.as_deref().map(Secret::new),
+            lan,
         }
     }
 
@@ -109,28 +133,41 @@ impl AccessPolicy {
     /// Decides on one handshake.
     ///
     /// A disallowed Origin is refused whatever the token; a non-loopback peer needs the LAN or the
-    /// admin token; a loopback peer without an Origin is a native client and is admitted.
+    /// admin token, over TLS (unless LAN_PLAIN_TOKENS), and is an administrator only with
+    /// ADMIN_FROM_LAN; a loopback peer without an Origin is a native client and is admitted.
+    /// A refusal for a wrong token is `TokenRequired` with `wrong_token` set, for the caller to
+    /// count against the address.
     pub fn admit(
         &self,
         origin: Option<&str>,
         peer: SocketAddr,
         token: Option<&str>,
+        tls: bool,
     ) -> Result<Admission, Refusal> {
-        let admin = token.is_some_and(|t| self.admin_token.matches(t));
-        let lan = admin || matches!((token, &self.lan_token), (Some(t), Some(l)) if l.matches(t));
         if let Some(o) = origin.filter(|o| !o.is_empty()) {
             if !self.origins.iter().any(|p| p.matches(o)) {
                 return Err(Refusal::OriginNotAllowed(o.to_string()));
             }
         }
-        if !is_loopback(peer) && !lan {
+        let from_lan = !is_loopback(peer);
+        // Over plain ws:// from the network a token is refused before it is even checked: no
+        // answer tells an eavesdropper whether what it read was right.
+        if from_lan && token.is_some() && !tls && !self.lan.plain_tokens {
+            return Err(Refusal::TlsRequired);
+        }
+        let admin_token = token.is_some_and(|t| self.admin_token.matches(t));
+        let lan =
+            admin_token || matches!((token, &self.lan_token), (Some(t), Some(l)) if l.matches(t));
+        if from_lan && !lan {
             return Err(Refusal::TokenRequired);
         }
-        Ok(Admission { admin })
+        Ok(Admission {
+            admin: admin_token && (!from_lan || self.lan.admin_from_lan),
+        })
     }
 }
 
-fn is_loopback(peer: SocketAddr) -> bool {
+pub(super) fn is_loopback(peer: SocketAddr) -> bool {
     match peer {
         SocketAddr::V4(a) => a.ip().is_loopback(),
         SocketAddr::V6(a) => {
@@ -161,7 +198,12 @@ mod tests {
             "https://app.unpispas.es".to_string(),
             "https://*.unpispas.es".to_string(),
         ];
-        AccessPolicy::new(&origins, ADMIN.into(), Some("lan-token-0123456789".into()))
+        AccessPolicy::new(
+            &origins,
+            ADMIN.into(),
+            Some("lan-token-0123456789".into()),
+            LanRules::default(),
+        )
     }
 
     fn local() -> SocketAddr {
@@ -176,13 +218,13 @@ mod tests {
     fn the_pispas_origins_are_allowed_and_others_refused() {
         let p = policy();
         assert!(p
-            .admit(Some("https://app.unpispas.es"), local(), None)
+            .admit(Some("https://app.unpispas.es"), local(), None, true)
             .is_ok());
         assert!(p
-            .admit(Some("https://tienda.unpispas.es"), local(), None)
+            .admit(Some("https://tienda.unpispas.es"), local(), None, true)
             .is_ok());
         assert!(p
-            .admit(Some("https://a.b.unpispas.es"), local(), None)
+            .admit(Some("https://a.b.unpispas.es"), local(), None, true)
             .is_ok());
         for bad in [
             "https://evil.example",
@@ -194,7 +236,9 @@ mod tests {
             "null",
         ] {
             assert_eq!(
-                p.admit(Some(bad), local(), None).unwrap_err().status(),
+                p.admit(Some(bad), local(), None, true)
+                    .unwrap_err()
+                    .status(),
                 403,
                 "{bad}"
             );
@@ -204,35 +248,65 @@ mod tests {
     #[test]
     fn a_native_client_on_loopback_needs_nothing() {
         assert_eq!(
-            policy().admit(None, local(), None),
+            policy().admit(None, local(), None, true),
             Ok(Admission { admin: false })
         );
         let v6: SocketAddr = "[::1]:1".parse().unwrap();
-        assert!(policy().admit(None, v6, None).is_ok());
+        assert!(policy().admit(None, v6, None, true).is_ok());
     }
 
     #[test]
-    fn a_lan_client_needs_a_token() {
+    fn a_lan_client_needs_a_token_over_tls() {
         let p = policy();
-        assert_eq!(p.admit(None, lan(), None), Err(Refusal::TokenRequired));
         assert_eq!(
-            p.admit(None, lan(), Some("wrong-token-0123456789")),
+            p.admit(None, lan(), None, true),
             Err(Refusal::TokenRequired)
         );
         assert_eq!(
-            p.admit(None, lan(), Some("lan-token-0123456789")),
-            Ok(Admission { admin: false })
+            p.admit(None, lan(), Some("wrong-token-0123456789"), true),
+            Err(Refusal::TokenRequired)
         );
         assert_eq!(
-            p.admit(None, lan(), Some(ADMIN)),
-            Ok(Admission { admin: true })
+            p.admit(None, lan(), Some("lan-token-0123456789"), true),
+            Ok(Admission { admin: false })
         );
+        // Over plain ws:// the token is refused, right or wrong, and not checked at all.
+        for token in ["lan-token-0123456789", "wrong-token-0123456789"] {
+            assert_eq!(
+                p.admit(None, lan(), Some(token), false),
+                Err(Refusal::TlsRequired)
+            );
+        }
+        // On this computer plain ws:// is fine.
+        assert!(p.admit(None, local(), Some(ADMIN), false).unwrap().admin);
+    }
+
+    #[test]
+    fn the_admin_token_is_for_this_computer_unless_admin_from_lan() {
+        let p = policy();
+        assert_eq!(
+            p.admit(None, lan(), Some(ADMIN), true),
+            Ok(Admission { admin: false }),
+            "admitted as a LAN client, without administrative rights"
+        );
+        assert!(p.admit(None, local(), Some(ADMIN), true).unwrap().admin);
+        let open = AccessPolicy::new(
+            &[],
+            ADMIN.into(),
+            None,
+            LanRules {
+                admin_from_lan: true,
+                plain_tokens: true,
+            },
+        );
+        assert!(open.admit(None, lan(), Some(ADMIN), true).unwrap().admin);
+        assert!(open.admit(None, lan(), Some(ADMIN), false).unwrap().admin);
     }
 
     #[test]
     fn a_token_does_not_excuse_a_bad_origin() {
         assert!(policy()
-            .admit(Some("https://evil.example"), local(), Some(ADMIN))
+            .admit(Some("https://evil.example"), local(), Some(ADMIN), true)
             .is_err());
     }
 
