@@ -81,11 +81,13 @@ pub enum ErrorCode {
     DeliveryFailed,
     /// The print queue is full (bytes waiting, or this client's renders waiting): not stored.
     PrintQueueFull,
+    /// The disk holding the service's database is full: nothing was written.
+    StorageFull,
 }
 
 impl ErrorCode {
     /// Every code, in the order docs/protocol.md lists them.
-    pub const ALL: [ErrorCode; 35] = [
+    pub const ALL: [ErrorCode; 36] = [
         ErrorCode::BadJson,
         ErrorCode::BadRequest,
         ErrorCode::BadParams,
@@ -121,6 +123,7 @@ impl ErrorCode {
         ErrorCode::JobExpired,
         ErrorCode::DeliveryFailed,
         ErrorCode::PrintQueueFull,
+        ErrorCode::StorageFull,
     ];
 
     /// The code for its wire text; `None` for text that is not a code (a row written by another
@@ -167,6 +170,7 @@ impl ErrorCode {
             ErrorCode::JobExpired => "JOB_EXPIRED",
             ErrorCode::DeliveryFailed => "DELIVERY_FAILED",
             ErrorCode::PrintQueueFull => "PRINT_QUEUE_FULL",
+            ErrorCode::StorageFull => "STORAGE_FULL",
         }
     }
 }

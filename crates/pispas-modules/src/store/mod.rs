@@ -24,6 +24,22 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("database worker stopped: {0}")]
     Worker(String),
+    /// The disk was full (reported from another task, so only the text is kept).
+    #[error("database: {0}")]
+    Full(String),
+}
+
+impl StoreError {
+    /// Whether the disk (or the database's size limit) is full: SQLite wrote nothing of the
+    /// transaction and the database is as it was, so the caller can say so and carry on.
+    pub fn is_full(&self) -> bool {
+        let sql = match self {
+            StoreError::Open { source, .. } | StoreError::Sql(source) => source,
+            StoreError::Worker(_) => return false,
+            StoreError::Full(_) => return true,
+        };
+        sql.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+    }
 }
 
 /// A cheap, cloneable handle to the database.

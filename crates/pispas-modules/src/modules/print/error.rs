@@ -111,6 +111,7 @@ impl PrintError {
             PrintError::NotCancellable { .. } => ErrorCode::JobNotCancellable,
             PrintError::Cancelled(_) => ErrorCode::JobCancelled,
             PrintError::Expired(_) => ErrorCode::JobExpired,
+            PrintError::Store(e) if e.is_full() => ErrorCode::StorageFull,
             PrintError::Store(_) => ErrorCode::Internal,
             PrintError::ShuttingDown => ErrorCode::ShuttingDown,
             PrintError::QueueFull(_) => ErrorCode::PrintQueueFull,
@@ -124,6 +125,10 @@ impl PrintError {
             PrintError::PrinterNotFound { known, .. } => {
                 failure.with_details(json!({ "PRINTERS": known }))
             }
+            PrintError::Store(e) if e.is_full() => Failure::new(
+                ErrorCode::StorageFull,
+                "the disk holding the service's data folder is full: the job was not stored (nothing stored before was lost); free some space on it and send it again",
+            ),
             _ => failure,
         }
     }

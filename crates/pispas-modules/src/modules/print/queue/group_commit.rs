@@ -13,7 +13,7 @@ use tokio_util::task::TaskTracker;
 /// Most jobs stored by one transaction.
 const MAX_BATCH: usize = 256;
 
-type Reply = oneshot::Sender<Result<Inserted, String>>;
+type Reply = oneshot::Sender<Result<Inserted, BatchError>>;
 
 /// A cheap handle to the batching task.
 #[derive(Clone)]
@@ -42,9 +42,16 @@ impl Inserter {
     }
 }
 
+/// Why a batch was not stored, for every job in it (errors cannot be cloned, their kind can).
+#[derive(Debug, Clone)]
+enum BatchError {
+    Full(String),
+    Other(String),
+}
+
 /// A job on its way into the database.
 pub(crate) struct Pending {
-    wait: oneshot::Receiver<Result<Inserted, String>>,
+    wait: oneshot::Receiver<Result<Inserted, BatchError>>,
     sent: bool,
 }
 
@@ -58,7 +65,10 @@ impl Pending {
             return Err(stopping());
         }
         match self.wait.await {
-            Ok(r) => r.map_err(StoreError::Worker),
+            Ok(r) => r.map_err(|e| match e {
+                BatchError::Full(m) => StoreError::Full(m),
+                BatchError::Other(m) => StoreError::Worker(m),
+            }),
             Err(_) => Err(stopping()),
         }
     }
@@ -85,8 +95,16 @@ async fn run(
         let s = store.clone();
         let result = tokio::task::spawn_blocking(move || s.insert_batch_blocking(&jobs))
             .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()));
+            .map_err(|e| BatchError::Other(e.to_string()))
+            .and_then(|r| {
+                r.map_err(|e| {
+                    if e.is_full() {
+                        BatchError::Full(e.to_string())
+                    } else {
+                        BatchError::Other(e.to_string())
+                    }
+                })
+            });
         match result {
             Ok(rows) => {
                 for (reply, row) in replies.into_iter().zip(rows) {
@@ -94,7 +112,7 @@ async fn run(
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, "print jobs could not be stored");
+                tracing::error!(error = ?e, "print jobs could not be stored");
                 for reply in replies {
                     let _ = reply.send(Err(e.clone()));
                 }
