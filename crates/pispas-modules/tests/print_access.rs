@@ -33,6 +33,16 @@ async fn only_the_client_that_sent_a_job_or_the_admin_may_cancel_it() {
     .await;
     let mut a = from(&server, "https://a.example").await;
     let mut b = from(&server, "https://b.example").await;
+    // The first job waits at the head for paper (PRINTING: not cancellable by anyone); the ones
+    // behind it stay QUEUED, which is what CANCEL is for.
+    print(
+        &mut a,
+        "RECEIPT",
+        "TEXT",
+        json!("waits for paper"),
+        json!({}),
+    )
+    .await;
     let r = print(&mut a, "RECEIPT", "TEXT", json!("a's ticket"), json!({})).await;
     let id = r["MESSAGE_DATA"]["JOB_ID"].clone();
     let refused = b
