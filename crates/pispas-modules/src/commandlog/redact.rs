@@ -64,6 +64,13 @@ fn is_card_field(name: &str) -> bool {
 pub fn redact(value: &mut Value) {
     match value {
         Value::Object(map) => {
+            // A field name can carry a card number too (found by fuzzing): renamed, masked.
+            if map.keys().any(|k| redact_text(k).is_some()) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(k, v)| (redact_text(&k).unwrap_or(k), v))
+                    .collect();
+            }
             for (k, v) in map.iter_mut() {
                 if is_secret_field(k) && !v.is_null() {
                     *v = Value::String(MASK.into());
@@ -293,6 +300,14 @@ mod tests {
             !out.contains("1111 1111"),
             "the tail is cut before anything else"
         );
+    }
+
+    #[test]
+    fn a_card_number_in_a_field_name_is_masked() {
+        let mut v = json!({ "4111111111111111": 1, "OK": 2 });
+        redact(&mut v);
+        assert!(!v.to_string().contains("4111111111111111"), "{v}");
+        assert_eq!(v["OK"], 2);
     }
 
     #[test]
