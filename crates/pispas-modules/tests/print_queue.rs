@@ -46,9 +46,12 @@ async fn paper_out_is_known_before_sending_and_the_job_prints_when_paper_is_back
     );
     let t = std::time::Instant::now();
     let behind = print(&mut c, "RECEIPT", "TEXT", json!("behind it"), json!({})).await;
+    // Told at once, not at PRINT_REPLY_TIMEOUT_MS (30 s): half of it is a bound no busy
+    // machine comes near, and a reply held to the timeout cannot beat it.
     assert!(
-        t.elapsed() < Duration::from_secs(2),
-        "told at once, not at the reply timeout"
+        t.elapsed() < Duration::from_secs(15),
+        "told at once, not at the reply timeout ({:?})",
+        t.elapsed()
     );
     assert_eq!(
         (
@@ -302,15 +305,23 @@ async fn a_slow_printer_blocks_neither_another_printer_nor_a_ping() {
         )
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let t = std::time::Instant::now();
+    // Wait until the slow printer has the job (its events say so), not for a fixed time.
+    c.wait_for(|v| {
+        v["MESSAGE_TYPE"] == "EVENT"
+            && v["MESSAGE_UUID"] == big.as_str()
+            && v["MESSAGE_DATA"]["JOB"]["STATE"] == "PRINTING"
+    })
+    .await
+    .unwrap();
     assert_eq!(
         c.call("BASE", "PING", json!({})).await.unwrap()["MESSAGE_DATA"],
         "PONG"
     );
     delivered(&print(&mut c, "FAST", "TEXT", json!("fast"), json!({})).await);
-    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
-    assert!(slow.cuts().is_empty(), "the slow one is still going");
+    assert!(
+        slow.cuts().is_empty(),
+        "the fast printer and the PING had to wait for the slow one"
+    );
     let s = c
         .call("PRINT", "STATUS", json!({ "PRINTER": "SLOW" }))
         .await
