@@ -8,6 +8,7 @@
 //! `store`, `config`, `transport`, `clock`) and their own folder; what else they need is handed in.
 
 pub mod base;
+pub mod payment;
 pub mod print;
 pub mod rfid;
 pub mod scale;
@@ -32,9 +33,9 @@ pub fn build(
         ModuleKind::Print => Arc::new(print::Print::start(ctx)?),
         ModuleKind::Scale => Arc::new(scale::Scale::start(ctx)?),
         ModuleKind::Rfid => Arc::new(rfid::Rfid::start(ctx)?),
+        ModuleKind::Mypos => Arc::new(payment::mypos::Mypos::start(ctx)?),
         ModuleKind::Cashguard
         | ModuleKind::Paytef
-        | ModuleKind::Mypos
         | ModuleKind::OrderKitchen
         | ModuleKind::Cache
         | ModuleKind::Log

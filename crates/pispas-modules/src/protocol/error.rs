@@ -81,11 +81,27 @@ pub enum ErrorCode {
     DeliveryFailed,
     /// The print queue is full (bytes waiting, or this client's renders waiting): not stored.
     PrintQueueFull,
+    /// The card terminal (or the bank) declined the payment: the customer was not charged.
+    PaymentDeclined,
+    /// The payment was cancelled (by the customer, the cashier, or refused before it started):
+    /// the customer was not charged.
+    PaymentCancelled,
+    /// Nobody can tell whether the customer was charged: a person must check the terminal and
+    /// resolve it with PAYMENT_RESOLVE. Never retry such a payment with a new UUIDV4 first.
+    PaymentUnknownOutcome,
+    /// The terminal runs another payment (or is being reconciled): not started, not journaled.
+    TerminalBusy,
+    /// The terminal cannot be reached, or is in a mode the service cannot use.
+    TerminalUnavailable,
+    /// AMOUNT is not a whole number of cents above 0 and at most PAYMENT_MAX_AMOUNT.
+    InvalidAmount,
+    /// No payment has that UUIDV4 in the journal.
+    PaymentNotFound,
 }
 
 impl ErrorCode {
     /// Every code, in the order docs/protocol.md lists them.
-    pub const ALL: [ErrorCode; 35] = [
+    pub const ALL: [ErrorCode; 42] = [
         ErrorCode::BadJson,
         ErrorCode::BadRequest,
         ErrorCode::BadParams,
@@ -121,6 +137,13 @@ impl ErrorCode {
         ErrorCode::JobExpired,
         ErrorCode::DeliveryFailed,
         ErrorCode::PrintQueueFull,
+        ErrorCode::PaymentDeclined,
+        ErrorCode::PaymentCancelled,
+        ErrorCode::PaymentUnknownOutcome,
+        ErrorCode::TerminalBusy,
+        ErrorCode::TerminalUnavailable,
+        ErrorCode::InvalidAmount,
+        ErrorCode::PaymentNotFound,
     ];
 
     /// The code for its wire text; `None` for text that is not a code (a row written by another
@@ -167,6 +190,13 @@ impl ErrorCode {
             ErrorCode::JobExpired => "JOB_EXPIRED",
             ErrorCode::DeliveryFailed => "DELIVERY_FAILED",
             ErrorCode::PrintQueueFull => "PRINT_QUEUE_FULL",
+            ErrorCode::PaymentDeclined => "PAYMENT_DECLINED",
+            ErrorCode::PaymentCancelled => "PAYMENT_CANCELLED",
+            ErrorCode::PaymentUnknownOutcome => "PAYMENT_UNKNOWN_OUTCOME",
+            ErrorCode::TerminalBusy => "TERMINAL_BUSY",
+            ErrorCode::TerminalUnavailable => "TERMINAL_UNAVAILABLE",
+            ErrorCode::InvalidAmount => "INVALID_AMOUNT",
+            ErrorCode::PaymentNotFound => "PAYMENT_NOT_FOUND",
         }
     }
 }

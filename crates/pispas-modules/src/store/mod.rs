@@ -6,6 +6,8 @@
 //! SQLite work off the async runtime. Writes the client was told succeeded are committed before the
 //! reply. This file knows no module's tables.
 
+pub mod group_commit;
+
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -176,6 +176,58 @@ export interface PrintOptionsInput {
   /** keep the job while the printer is offline or out of paper; `false`: fail at once instead; default true */
   queue?: boolean;
 }
+/** a payment as journaled (SALE/REFUND/REVERSAL replies, FAILURE DETAILS, JOURNAL entries). Card data is the masked PAN only */
+export interface Payment {
+  /** the request's UUIDV4 (the idempotency key) */
+  PAYMENT: string;
+  /** see docs/payments.md */
+  STATE: "RECEIVED" | "SENT" | "IN_PROGRESS" | "APPROVED" | "DECLINED" | "CANCELLED" | "UNKNOWN_OUTCOME" | "REFUNDED" | "REVERSED";
+  OPERATION: "SALE" | "REFUND" | "REVERSAL";
+  /** cents */
+  AMOUNT: number;
+  /** ISO 4217 letters */
+  CURRENCY: string;
+  /** the terminal's name */
+  TERMINAL: string;
+  /** the POS's REFERENCE (a card number in it is masked) */
+  REFERENCE: string | null;
+  /** what the terminal was given (myPOS SID): derived from the UUIDV4 */
+  TERMINAL_REFERENCE: string;
+  /** the sale a refund or reversal is about */
+  ORIGINAL: string | null;
+  AUTH_CODE: string | null;
+  /** masked PAN (`476173******0010`) */
+  CARD: string | null;
+  BRAND: string | null;
+  RRN: string | null;
+  ENTRY_MODE: string | null;
+  /** the receipt lines the terminal returned */
+  RECEIPT: Array<string>;
+  /** a sentence for the cashier */
+  MESSAGE: string | null;
+  /** the FAILURE code when not approved */
+  CODE: string | null;
+  /** who resolved an unknown outcome, and the note */
+  RESOLUTION: string | null;
+  /** Unix ms */
+  CREATED_AT: number;
+  /** Unix ms */
+  UPDATED_AT: number;
+  /** true when this request did not start the charge: the same UUIDV4 was already running (attached) or settled (journaled outcome) */
+  REPLAYED: boolean;
+}
+/** a payment terminal's state */
+export interface PaymentTerminalStatus {
+  TERMINAL: string;
+  URI: string;
+  /** answered a PING now; null while a payment runs (it is not disturbed) */
+  REACHABLE: boolean | null;
+  BUSY: boolean;
+  /** the payment in progress: `{PAYMENT, AMOUNT, STAGE, RECONCILING}` */
+  PAYMENT: Record<string, unknown> | null;
+  /** UUIDV4s of UNKNOWN_OUTCOME payments waiting for PAYMENT_RESOLVE */
+  UNRESOLVED: Array<string>;
+}
 
 // ---- events (protocol/pispas.json "events") ----
 /** every `HEARTBEAT_SECS` to `BASE SUBSCRIBE`rs, and once after `BASE HEARTBEAT` (from BASE) */
@@ -229,6 +281,16 @@ export interface LogEntryEvent {
   EVENT: "LOG_ENTRY";
   ENTRY: LogEntry;
 }
+/** a payment's progress, to every connection waiting for it (`MESSAGE_UUID` = the payment's UUIDV4), in the order the terminal reports it: `SENT`, `PRESENT_CARD`, `READING_CARD`, `PIN`, `PROCESSING`, `FINISHED` (from MYPOS) */
+export interface PaymentEvent {
+  EVENT: "PAYMENT";
+  TARGET: string;
+  TERMINAL: string;
+  PAYMENT: string;
+  STAGE: "SENT" | "PRESENT_CARD" | "READING_CARD" | "PIN" | "PROCESSING" | "FINISHED";
+  /** the terminal's own stage and status (myPOS `{STAGE, STATUS}`) */
+  TERMINAL_STATUS: unknown;
+}
 
 /** Every EVENT name and the type of its MESSAGE_DATA. */
 export interface EventMap {
@@ -239,6 +301,7 @@ export interface EventMap {
   JOB: JobEvent;
   PRINTER: PrinterEvent;
   LOG_ENTRY: LogEntryEvent;
+  PAYMENT: PaymentEvent;
 }
 export type EventName = keyof EventMap;
 
@@ -811,6 +874,142 @@ export interface PrintHelpers {
   unsubscribe(params?: PrintUnsubscribeParams, options?: CallOptions): Promise<PrintUnsubscribeReply>;
 }
 
+/** Parameters of MYPOS SALE. */
+export interface MyposSaleParams {
+  /** cents (> 0, ≤ `PAYMENT_MAX_AMOUNT`); ≥ 1, ≤ 100000000 */
+  amount: number;
+  /** ISO 4217 letters; default `PAYMENT_CURRENCY` (EUR) */
+  currency?: string;
+  /** the POS's ticket number (≤ 32 characters), sent to the terminal */
+  reference?: string;
+  /** the terminal's name (`MYPOS_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS SALE: when **approved**: the Payment (`STATE: APPROVED`, `AUTH_CODE`, `CARD` masked, `BRAND`, `RECEIPT`, `REPLAYED`). Anything else is a FAILURE (`PAYMENT_DECLINED`, `PAYMENT_CANCELLED`, `PAYMENT_UNKNOWN_OUTCOME`, `TERMINAL_BUSY`, `TERMINAL_UNAVAILABLE`, `INVALID_AMOUNT`) with the Payment in `DETAILS` */
+export type MyposSaleReply = Payment;
+/** Parameters of MYPOS REFUND. */
+export interface MyposRefundParams {
+  /** cents (> 0, ≤ `PAYMENT_MAX_AMOUNT`); ≥ 1, ≤ 100000000 */
+  amount: number;
+  /** ISO 4217 letters; default `PAYMENT_CURRENCY` (EUR) */
+  currency?: string;
+  /** the POS's ticket number (≤ 32 characters), sent to the terminal */
+  reference?: string;
+  /** the UUIDV4 of the sale refunded (optional for myPOS); it becomes `REFUNDED` */
+  original?: string;
+  /** the terminal's name (`MYPOS_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS REFUND: when **approved**: the Payment (`STATE: APPROVED`, `AUTH_CODE`, `CARD` masked, `BRAND`, `RECEIPT`, `REPLAYED`). Anything else is a FAILURE (`PAYMENT_DECLINED`, `PAYMENT_CANCELLED`, `PAYMENT_UNKNOWN_OUTCOME`, `TERMINAL_BUSY`, `TERMINAL_UNAVAILABLE`, `INVALID_AMOUNT`) with the Payment in `DETAILS` */
+export type MyposRefundReply = Payment;
+/** Parameters of MYPOS REVERSAL. */
+export interface MyposReversalParams {
+  /** the UUIDV4 of the approved sale to void */
+  original: string;
+  /** the terminal's name (`MYPOS_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS REVERSAL: when **approved**: the Payment (`STATE: APPROVED`, `AUTH_CODE`, `CARD` masked, `BRAND`, `RECEIPT`, `REPLAYED`). Anything else is a FAILURE (`PAYMENT_DECLINED`, `PAYMENT_CANCELLED`, `PAYMENT_UNKNOWN_OUTCOME`, `TERMINAL_BUSY`, `TERMINAL_UNAVAILABLE`, `INVALID_AMOUNT`) with the Payment in `DETAILS` */
+export type MyposReversalReply = Payment;
+/** Parameters of MYPOS CANCEL. */
+export interface MyposCancelParams {
+  /** its UUIDV4 (default: whatever runs) */
+  payment?: string;
+  /** the terminal's name (`MYPOS_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS CANCEL: never SUCCESS for myPOS: `UNSUPPORTED`, or `PAYMENT_NOT_FOUND` when nothing runs */
+export type MyposCancelReply = Record<string, unknown>;
+/** Parameters of MYPOS STATUS. */
+export interface MyposStatusParams {
+  /** the terminal's name (`MYPOS_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS STATUS: with `TERMINAL`: `{TERMINAL, URI, REACHABLE, BUSY, PAYMENT, UNRESOLVED}`; without it an array of those */
+export type MyposStatusReply = PaymentTerminalStatus | Array<PaymentTerminalStatus>;
+/** Parameters of MYPOS JOURNAL. */
+export interface MyposJournalParams {
+  /** filter */
+  terminal?: string;
+  /** filter */
+  state?: "RECEIVED" | "SENT" | "IN_PROGRESS" | "APPROVED" | "DECLINED" | "CANCELLED" | "UNKNOWN_OUTCOME" | "REFUNDED" | "REVERSED";
+  /** Unix ms, created at or after; ≥ 0 */
+  fromMs?: number;
+  /** Unix ms, created at or before; ≥ 0 */
+  toMs?: number;
+  /** most entries; ≥ 1, ≤ 1000; default 100 */
+  limit?: number;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS JOURNAL: Payments */
+export type MyposJournalReply = Array<Payment>;
+/** Parameters of MYPOS RECEIPT. */
+export interface MyposReceiptParams {
+  /** its UUIDV4 */
+  payment: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS RECEIPT: `{PAYMENT, STATE, TERMINAL, RECEIPT: [lines]}` */
+export type MyposReceiptReply = {
+  PAYMENT: string;
+  STATE: string;
+  TERMINAL: string;
+  RECEIPT: Array<string>;
+};
+/** Parameters of MYPOS PAYMENT_RESOLVE. */
+export interface MyposPaymentResolveParams {
+  /** its UUIDV4 */
+  payment: string;
+  /** what the terminal shows */
+  outcome: "APPROVED" | "DECLINED";
+  /** who checked what (kept in `RESOLUTION`) */
+  note?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS PAYMENT_RESOLVE: the Payment as it is now */
+export type MyposPaymentResolveReply = Payment;
+/** Parameters of MYPOS REPRINT. */
+export interface MyposReprintParams {
+  /** the terminal's name (`MYPOS_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS REPRINT: `{TERMINAL, RECEIPT: [lines]}` */
+export type MyposReprintReply = {
+  TERMINAL: string;
+  RECEIPT: Array<string>;
+};
+/** Parameters of MYPOS PING. */
+export interface MyposPingParams {
+  /** the terminal's name (`MYPOS_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS PING: `{TERMINAL, REACHABLE: true, MS}` */
+export type MyposPingReply = {
+  TERMINAL: string;
+  REACHABLE: boolean;
+  MS: number;
+};
+/** myPOS card terminals over IPP (`MYPOS=tcp://…` or `serial://…`). Every payment is journaled by its UUIDV4 before the terminal hears of it and is never charged twice; see docs/payments.md */
+export interface MyposHelpers {
+  /** charges a card; the reply comes when the outcome is final. The UUIDV4 is the payment's idempotency key: the same one again never charges twice (safe to retry: the UUIDV4 is its idempotency key). Wire: MYPOS SALE. */
+  sale(params: MyposSaleParams, options?: CallOptions): Promise<MyposSaleReply>;
+  /** pays money back to a card (a new payment with its own UUIDV4) (safe to retry: the UUIDV4 is its idempotency key). Wire: MYPOS REFUND. */
+  refund(params: MyposRefundParams, options?: CallOptions): Promise<MyposRefundReply>;
+  /** voids the terminal's last transaction, only when it is the sale named in `ORIGINAL` (it becomes `REVERSED`) (safe to retry: the UUIDV4 is its idempotency key). Wire: MYPOS REVERSAL. */
+  reversal(params: MyposReversalParams, options?: CallOptions): Promise<MyposReversalReply>;
+  /** the payment in progress: a myPOS terminal cannot be interrupted from the till, so this answers UNSUPPORTED with what the cashier does instead (the red key on the terminal). Wire: MYPOS CANCEL. */
+  cancel(params?: MyposCancelParams, options?: CallOptions): Promise<MyposCancelReply>;
+  /** a terminal's state (pinged when idle), or every terminal's. Wire: MYPOS STATUS. */
+  status(params?: MyposStatusParams, options?: CallOptions): Promise<MyposStatusReply>;
+  /** this TARGET's payments, newest first. Wire: MYPOS JOURNAL. */
+  journal(params?: MyposJournalParams, options?: CallOptions): Promise<MyposJournalReply>;
+  /** the stored receipt of a payment, to reprint it. Wire: MYPOS RECEIPT. */
+  receipt(params: MyposReceiptParams, options?: CallOptions): Promise<MyposReceiptReply>;
+  /** settles an `UNKNOWN_OUTCOME` payment with the outcome the operator read on the terminal (or the acquirer's records) (needs the admin token). Wire: MYPOS PAYMENT_RESOLVE. */
+  paymentResolve(params: MyposPaymentResolveParams, options?: CallOptions): Promise<MyposPaymentResolveReply>;
+  /** the terminal prints its last receipt again (REPRINT_RECEIPT). Wire: MYPOS REPRINT. */
+  reprint(params?: MyposReprintParams, options?: CallOptions): Promise<MyposReprintReply>;
+  /** asks the terminal whether it is there. Wire: MYPOS PING. */
+  ping(params?: MyposPingParams, options?: CallOptions): Promise<MyposPingReply>;
+}
+
 /** The typed helpers of every TARGET that has actions: client.<target>.<action>(params). */
 export interface Helpers {
   /** BASE: the handshake and health target every client talks to first; the configurator and the command log. */
@@ -821,11 +1020,13 @@ export interface Helpers {
   readonly rfid: RfidHelpers;
   /** PRINT: receipt printers by name (`PRINTER_<NAME>=<uri>`); requests name them with `PRINTER` (case-insensitive) or leave it out for `DEFAULT_PRINTER`. */
   readonly print: PrintHelpers;
+  /** MYPOS: myPOS card terminals over IPP (`MYPOS=tcp://…` or `serial://…`). Every payment is journaled by its UUIDV4 before the terminal hears of it and is never charged twice; see docs/payments.md. */
+  readonly mypos: MyposHelpers;
 }
 
 // ---- codes ----
 /** Every failure CODE the service sends (MESSAGE_DATA.CODE of a FAILURE). */
-export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","INVALID_CONFIG","NEEDS_ELEVATION","INTERNAL","PRINT_QUEUE_FULL"] as const;
+export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","INVALID_CONFIG","NEEDS_ELEVATION","INTERNAL","PRINT_QUEUE_FULL","PAYMENT_DECLINED","PAYMENT_CANCELLED","PAYMENT_UNKNOWN_OUTCOME","TERMINAL_BUSY","TERMINAL_UNAVAILABLE","INVALID_AMOUNT","PAYMENT_NOT_FOUND"] as const;
 export type ServerCode = (typeof SERVER_CODES)[number];
 /** The SDK's own error codes; never the same as a server code. */
 export const CLIENT_CODES = {
@@ -1291,8 +1492,73 @@ export const PROTOCOL: ProtocolTable = {
     },
     "MYPOS": {
       "helper": "mypos",
-      "available": false,
-      "actions": {}
+      "available": true,
+      "actions": {
+        "SALE": {
+          "helper": "sale",
+          "within": {
+            "ms": 195000
+          },
+          "idempotent": true
+        },
+        "REFUND": {
+          "helper": "refund",
+          "within": {
+            "ms": 195000
+          },
+          "idempotent": true
+        },
+        "REVERSAL": {
+          "helper": "reversal",
+          "within": {
+            "ms": 195000
+          },
+          "idempotent": true
+        },
+        "CANCEL": {
+          "helper": "cancel",
+          "within": {
+            "ms": 5000
+          }
+        },
+        "STATUS": {
+          "helper": "status",
+          "within": {
+            "ms": 12000
+          }
+        },
+        "JOURNAL": {
+          "helper": "journal",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "RECEIPT": {
+          "helper": "receipt",
+          "within": {
+            "ms": 5000
+          }
+        },
+        "PAYMENT_RESOLVE": {
+          "helper": "paymentResolve",
+          "within": {
+            "ms": 5000
+          },
+          "admin": true
+        },
+        "REPRINT": {
+          "helper": "reprint",
+          "within": {
+            "ms": 12000
+          }
+        },
+        "PING": {
+          "helper": "ping",
+          "within": {
+            "ms": 12000
+          }
+        }
+      }
     },
     "ORDER_KITCHEN": {
       "helper": "orderKitchen",

@@ -1,0 +1,57 @@
+//! What the payment tests share: simulators started fast, an engine with MYPOS pointed at them,
+//! and helpers to read payment replies.
+#![allow(dead_code, unreachable_pub)]
+
+use pispas_sim::mypos::{MyposOptions, MyposScenario, MyposSim, MyposTransport};
+use pispas_testkit::client::{Client, Connect};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub const ADMIN: &str = "payments-test-admin-token-0123";
+/// Upper bound for simulator waits (a hang fails instead of blocking CI); tests wait on events.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+pub async fn mypos_sim(scenario: MyposScenario) -> MyposSim {
+    MyposSim::start(MyposOptions {
+        transport: MyposTransport::Tcp("127.0.0.1:0".into()),
+        scenario,
+        step: Duration::from_millis(20),
+        slow: Duration::from_millis(1500),
+        timeout_secs: 2,
+        ..MyposOptions::default()
+    })
+    .await
+    .expect("mypos sim")
+}
+
+pub fn mypos_uri(sim: &MyposSim) -> String {
+    format!("tcp://{}", sim.addr().expect("tcp"))
+}
+
+pub async fn admin(addr: SocketAddr) -> Client {
+    Client::connect(
+        addr,
+        Connect {
+            token: Some(ADMIN),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("admin connect")
+}
+
+pub fn ok(r: &Value) -> &Value {
+    assert_eq!(r["MESSAGE_EXEC"], "SUCCESS", "{r:#}");
+    &r["MESSAGE_DATA"]
+}
+
+/// The CODE of a FAILURE reply (panics on SUCCESS).
+pub fn code(r: &Value) -> &str {
+    assert_eq!(r["MESSAGE_EXEC"], "FAILURE", "{r:#}");
+    r["MESSAGE_DATA"]["CODE"].as_str().unwrap_or("")
+}
+
+pub fn details(r: &Value) -> &Value {
+    &r["MESSAGE_DATA"]["DETAILS"]
+}
