@@ -455,8 +455,54 @@ var PROTOCOL = {
     },
     "PAYTEF": {
       "helper": "paytef",
-      "available": false,
-      "actions": {}
+      "available": true,
+      "actions": {
+        "SALE": {
+          "helper": "sale",
+          "within": {
+            "ms": 195e3
+          },
+          "idempotent": true
+        },
+        "REFUND": {
+          "helper": "refund",
+          "within": {
+            "ms": 195e3
+          },
+          "idempotent": true
+        },
+        "CANCEL": {
+          "helper": "cancel",
+          "within": {
+            "ms": 5e3
+          }
+        },
+        "STATUS": {
+          "helper": "status",
+          "within": {
+            "ms": 12e3
+          }
+        },
+        "JOURNAL": {
+          "helper": "journal",
+          "within": {
+            "ms": 1e4
+          }
+        },
+        "RECEIPT": {
+          "helper": "receipt",
+          "within": {
+            "ms": 5e3
+          }
+        },
+        "PAYMENT_RESOLVE": {
+          "helper": "paymentResolve",
+          "within": {
+            "ms": 5e3
+          },
+          "admin": true
+        }
+      }
     },
     "MYPOS": {
       "helper": "mypos",

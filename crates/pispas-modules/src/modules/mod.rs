@@ -34,8 +34,8 @@ pub fn build(
         ModuleKind::Scale => Arc::new(scale::Scale::start(ctx)?),
         ModuleKind::Rfid => Arc::new(rfid::Rfid::start(ctx)?),
         ModuleKind::Mypos => Arc::new(payment::mypos::Mypos::start(ctx)?),
+        ModuleKind::Paytef => Arc::new(payment::paytef::Paytef::start(ctx)?),
         ModuleKind::Cashguard
-        | ModuleKind::Paytef
         | ModuleKind::OrderKitchen
         | ModuleKind::Cache
         | ModuleKind::Log

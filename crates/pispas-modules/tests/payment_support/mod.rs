@@ -55,3 +55,34 @@ pub fn code(r: &Value) -> &str {
 pub fn details(r: &Value) -> &Value {
     &r["MESSAGE_DATA"]["DETAILS"]
 }
+
+pub async fn paytef_sim(
+    scenario: pispas_sim::paytef::PaytefScenario,
+    cloud: bool,
+) -> pispas_sim::paytef::PaytefSim {
+    pispas_sim::paytef::PaytefSim::start(pispas_sim::paytef::PaytefOptions {
+        cloud,
+        scenario,
+        step: Duration::from_millis(20),
+        slow: Duration::from_millis(1500),
+        ..pispas_sim::paytef::PaytefOptions::default()
+    })
+    .await
+    .expect("paytef sim")
+}
+
+/// The engine's keys for `sim`, polling every 50 ms.
+pub fn paytef_keys(sim: &pispas_sim::paytef::PaytefSim) -> Vec<(String, String)> {
+    if sim.is_cloud() {
+        vec![
+            (
+                "PAYTEF".into(),
+                format!("{}?pinpad={}&poll_ms=50", sim.url(), sim.pinpad()),
+            ),
+            ("PAYTEF_ACCESS_KEY".into(), sim.access_key().into()),
+            ("PAYTEF_SECRET_KEY".into(), sim.secret_key().into()),
+        ]
+    } else {
+        vec![("PAYTEF".into(), format!("{}?poll_ms=50", sim.url()))]
+    }
+}

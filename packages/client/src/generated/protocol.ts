@@ -228,6 +228,12 @@ export interface PaymentTerminalStatus {
   /** UUIDV4s of UNKNOWN_OUTCOME payments waiting for PAYMENT_RESOLVE */
   UNRESOLVED: Array<string>;
 }
+/** a Paytef pinpad's state */
+export interface PaytefStatus extends PaymentTerminalStatus {
+  CLOUD: boolean;
+  /** `/pinpad/status`: `{TCOD, BUSY}`, or `{ERROR}` */
+  PINPAD: Record<string, unknown> | null;
+}
 
 // ---- events (protocol/pispas.json "events") ----
 /** every `HEARTBEAT_SECS` to `BASE SUBSCRIBE`rs, and once after `BASE HEARTBEAT` (from BASE) */
@@ -281,14 +287,14 @@ export interface LogEntryEvent {
   EVENT: "LOG_ENTRY";
   ENTRY: LogEntry;
 }
-/** a payment's progress, to every connection waiting for it (`MESSAGE_UUID` = the payment's UUIDV4), in the order the terminal reports it: `SENT`, `PRESENT_CARD`, `READING_CARD`, `PIN`, `PROCESSING`, `FINISHED` (from MYPOS) */
+/** a payment's progress, to every connection waiting for it (`MESSAGE_UUID` = the payment's UUIDV4), in the order the terminal reports it: `SENT`, `PRESENT_CARD`, `READING_CARD`, `PIN`, `PROCESSING`, `FINISHED` (from MYPOS, PAYTEF) */
 export interface PaymentEvent {
   EVENT: "PAYMENT";
   TARGET: string;
   TERMINAL: string;
   PAYMENT: string;
   STAGE: "SENT" | "PRESENT_CARD" | "READING_CARD" | "PIN" | "PROCESSING" | "FINISHED";
-  /** the terminal's own stage and status (myPOS `{STAGE, STATUS}`) */
+  /** the terminal's own stage and status (myPOS `{STAGE, STATUS}`, Paytef `{cardStatus}`) */
   TERMINAL_STATUS: unknown;
 }
 
@@ -874,6 +880,110 @@ export interface PrintHelpers {
   unsubscribe(params?: PrintUnsubscribeParams, options?: CallOptions): Promise<PrintUnsubscribeReply>;
 }
 
+/** Parameters of PAYTEF SALE. */
+export interface PaytefSaleParams {
+  /** cents (> 0, ≤ `PAYMENT_MAX_AMOUNT`); ≥ 1, ≤ 100000000 */
+  amount: number;
+  /** ISO 4217 letters; default `PAYMENT_CURRENCY` (EUR) */
+  currency?: string;
+  /** the POS's ticket number (≤ 32 characters), sent to the terminal */
+  reference?: string;
+  /** the pinpad's name (`PAYTEF_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to PAYTEF SALE: when **approved**: the Payment (`STATE: APPROVED`, `AUTH_CODE`, `CARD` masked, `BRAND`, `RECEIPT`, `REPLAYED`). Anything else is a FAILURE (`PAYMENT_DECLINED`, `PAYMENT_CANCELLED`, `PAYMENT_UNKNOWN_OUTCOME`, `TERMINAL_BUSY`, `TERMINAL_UNAVAILABLE`, `INVALID_AMOUNT`) with the Payment in `DETAILS` */
+export type PaytefSaleReply = Payment;
+/** Parameters of PAYTEF REFUND. */
+export interface PaytefRefundParams {
+  /** cents (> 0, ≤ `PAYMENT_MAX_AMOUNT`); ≥ 1, ≤ 100000000 */
+  amount: number;
+  /** ISO 4217 letters; default `PAYMENT_CURRENCY` (EUR) */
+  currency?: string;
+  /** the POS's ticket number (≤ 32 characters), sent to the terminal */
+  reference?: string;
+  /** the UUIDV4 of the sale refunded (optional); it becomes `REFUNDED` */
+  original?: string;
+  /** the pinpad's name (`PAYTEF_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to PAYTEF REFUND: when **approved**: the Payment (`STATE: APPROVED`, `AUTH_CODE`, `CARD` masked, `BRAND`, `RECEIPT`, `REPLAYED`). Anything else is a FAILURE (`PAYMENT_DECLINED`, `PAYMENT_CANCELLED`, `PAYMENT_UNKNOWN_OUTCOME`, `TERMINAL_BUSY`, `TERMINAL_UNAVAILABLE`, `INVALID_AMOUNT`) with the Payment in `DETAILS` */
+export type PaytefRefundReply = Payment;
+/** Parameters of PAYTEF CANCEL. */
+export interface PaytefCancelParams {
+  /** its UUIDV4 (default: whatever runs) */
+  payment?: string;
+  /** the pinpad's name (`PAYTEF_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to PAYTEF CANCEL: `{TERMINAL, PAYMENT, CANCEL_REQUESTED: true}`; `DEVICE_REFUSED` when the pinpad would not (the bank is processing), `PAYMENT_NOT_FOUND` when nothing runs */
+export type PaytefCancelReply = {
+  TERMINAL: string;
+  PAYMENT: string;
+  CANCEL_REQUESTED: boolean;
+};
+/** Parameters of PAYTEF STATUS. */
+export interface PaytefStatusParams {
+  /** the pinpad's name (`PAYTEF_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to PAYTEF STATUS: with `TERMINAL`: `{TERMINAL, URI, CLOUD, REACHABLE, PINPAD: {TCOD, BUSY} or {ERROR}, BUSY, PAYMENT, UNRESOLVED}`; without it an array of those */
+export type PaytefStatusReply = PaytefStatus | Array<PaytefStatus>;
+/** Parameters of PAYTEF JOURNAL. */
+export interface PaytefJournalParams {
+  /** filter */
+  terminal?: string;
+  /** filter */
+  state?: "RECEIVED" | "SENT" | "IN_PROGRESS" | "APPROVED" | "DECLINED" | "CANCELLED" | "UNKNOWN_OUTCOME" | "REFUNDED" | "REVERSED";
+  /** Unix ms, created at or after; ≥ 0 */
+  fromMs?: number;
+  /** Unix ms, created at or before; ≥ 0 */
+  toMs?: number;
+  /** most entries; ≥ 1, ≤ 1000; default 100 */
+  limit?: number;
+}
+/** MESSAGE_DATA of a SUCCESS reply to PAYTEF JOURNAL: Payments */
+export type PaytefJournalReply = Array<Payment>;
+/** Parameters of PAYTEF RECEIPT. */
+export interface PaytefReceiptParams {
+  /** its UUIDV4 */
+  payment: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to PAYTEF RECEIPT: `{PAYMENT, STATE, TERMINAL, RECEIPT: [lines]}` */
+export type PaytefReceiptReply = {
+  PAYMENT: string;
+  STATE: string;
+  TERMINAL: string;
+  RECEIPT: Array<string>;
+};
+/** Parameters of PAYTEF PAYMENT_RESOLVE. */
+export interface PaytefPaymentResolveParams {
+  /** its UUIDV4 */
+  payment: string;
+  /** what the terminal shows */
+  outcome: "APPROVED" | "DECLINED";
+  /** who checked what (kept in `RESOLUTION`) */
+  note?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to PAYTEF PAYMENT_RESOLVE: the Payment as it is now */
+export type PaytefPaymentResolveReply = Payment;
+/** Paytef pinpads over their JSON API, local (`PAYTEF=http://<pinpad-ip>:8887`) or Paytef Cloud. Every payment is journaled by its UUIDV4 before the pinpad hears of it and is never charged twice; see docs/payments.md */
+export interface PaytefHelpers {
+  /** charges a card; the reply comes when the outcome is final. The UUIDV4 is the payment's idempotency key: the same one again never charges twice (safe to retry: the UUIDV4 is its idempotency key). Wire: PAYTEF SALE. */
+  sale(params: PaytefSaleParams, options?: CallOptions): Promise<PaytefSaleReply>;
+  /** pays money back to a card (a new payment with its own UUIDV4) (safe to retry: the UUIDV4 is its idempotency key). Wire: PAYTEF REFUND. */
+  refund(params: PaytefRefundParams, options?: CallOptions): Promise<PaytefRefundReply>;
+  /** asks the pinpad to cancel the payment in progress (`/pinpad/cancel`). The payment's own reply still says how it ended: a pinpad that says "cancelled" and approves anyway is reported APPROVED. Wire: PAYTEF CANCEL. */
+  cancel(params?: PaytefCancelParams, options?: CallOptions): Promise<PaytefCancelReply>;
+  /** a pinpad's state (`/pinpad/status` when idle), or every pinpad's. Wire: PAYTEF STATUS. */
+  status(params?: PaytefStatusParams, options?: CallOptions): Promise<PaytefStatusReply>;
+  /** this TARGET's payments, newest first. Wire: PAYTEF JOURNAL. */
+  journal(params?: PaytefJournalParams, options?: CallOptions): Promise<PaytefJournalReply>;
+  /** the stored receipt of a payment, to reprint it. Wire: PAYTEF RECEIPT. */
+  receipt(params: PaytefReceiptParams, options?: CallOptions): Promise<PaytefReceiptReply>;
+  /** settles an `UNKNOWN_OUTCOME` payment with the outcome the operator read on the terminal (or the acquirer's records) (needs the admin token). Wire: PAYTEF PAYMENT_RESOLVE. */
+  paymentResolve(params: PaytefPaymentResolveParams, options?: CallOptions): Promise<PaytefPaymentResolveReply>;
+}
+
 /** Parameters of MYPOS SALE. */
 export interface MyposSaleParams {
   /** cents (> 0, ≤ `PAYMENT_MAX_AMOUNT`); ≥ 1, ≤ 100000000 */
@@ -1020,6 +1130,8 @@ export interface Helpers {
   readonly rfid: RfidHelpers;
   /** PRINT: receipt printers by name (`PRINTER_<NAME>=<uri>`); requests name them with `PRINTER` (case-insensitive) or leave it out for `DEFAULT_PRINTER`. */
   readonly print: PrintHelpers;
+  /** PAYTEF: Paytef pinpads over their JSON API, local (`PAYTEF=http://<pinpad-ip>:8887`) or Paytef Cloud. Every payment is journaled by its UUIDV4 before the pinpad hears of it and is never charged twice; see docs/payments.md. */
+  readonly paytef: PaytefHelpers;
   /** MYPOS: myPOS card terminals over IPP (`MYPOS=tcp://…` or `serial://…`). Every payment is journaled by its UUIDV4 before the terminal hears of it and is never charged twice; see docs/payments.md. */
   readonly mypos: MyposHelpers;
 }
@@ -1487,8 +1599,54 @@ export const PROTOCOL: ProtocolTable = {
     },
     "PAYTEF": {
       "helper": "paytef",
-      "available": false,
-      "actions": {}
+      "available": true,
+      "actions": {
+        "SALE": {
+          "helper": "sale",
+          "within": {
+            "ms": 195000
+          },
+          "idempotent": true
+        },
+        "REFUND": {
+          "helper": "refund",
+          "within": {
+            "ms": 195000
+          },
+          "idempotent": true
+        },
+        "CANCEL": {
+          "helper": "cancel",
+          "within": {
+            "ms": 5000
+          }
+        },
+        "STATUS": {
+          "helper": "status",
+          "within": {
+            "ms": 12000
+          }
+        },
+        "JOURNAL": {
+          "helper": "journal",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "RECEIPT": {
+          "helper": "receipt",
+          "within": {
+            "ms": 5000
+          }
+        },
+        "PAYMENT_RESOLVE": {
+          "helper": "paymentResolve",
+          "within": {
+            "ms": 5000
+          },
+          "admin": true
+        }
+      }
     },
     "MYPOS": {
       "helper": "mypos",

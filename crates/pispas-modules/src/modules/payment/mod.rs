@@ -1,4 +1,4 @@
-//! Payments: card terminals (MYPOS today; PAYTEF and CASHGUARD to come) on one journal that
+//! Payments: card terminals (MYPOS and PAYTEF; CASHGUARD to come) on one journal that
 //! never charges twice.
 //!
 //! - `journal.rs`: the SQLite table every payment is written to before a byte reaches a
@@ -14,4 +14,5 @@ pub mod journal;
 pub mod model;
 pub mod mypos;
 pub mod params;
+pub mod paytef;
 pub mod runner;
