@@ -45,6 +45,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("PAYTEF_<NAME>", "none", "A Paytef pinpad (PAYTEF= is DEFAULT): http://<pinpad-ip>:8887 (local API) or https://cloud.api.paytef.es?pinpad=<terminal code> (cloud); option poll_ms (default 1000)."),
     ("PAYTEF_ACCESS_KEY", "none", "Paytef Cloud access key (secret), with PAYTEF_SECRET_KEY; needed by cloud pinpads only."),
     ("PAYTEF_SECRET_KEY", "none", "Paytef Cloud secret key (secret)."),
+    ("CASHGUARD", "none", "The CashGuard cash recycler through the vendor's library: lib://<path to cglogics.dll>?port=COM1 (options register, cashier, settings). Loads a library, so it is set in the .env file only."),
     ("PAYMENT_MAX_AMOUNT", "1000000", "Largest payment AMOUNT accepted, in cents; more is INVALID_AMOUNT, refused before the terminal is contacted."),
     ("PAYMENT_CURRENCY", "EUR", "Currency (ISO 4217 letters) of a payment that names none."),
     ("PAYMENT_TIMEOUT_S", "180", "Seconds a SALE or REFUND may take before the service reconciles with the terminal instead (never re-sending it); what stays unknown is PAYMENT_UNKNOWN_OUTCOME."),
@@ -80,7 +81,7 @@ pub fn is_config_key(key: &str) -> bool {
 /// Keys that name a program the service runs (or where it writes what a client sends): the
 /// admin token must not be enough to change them, so CONFIG_SAVE refuses them and they are set
 /// by editing the `.env` file. `PRINTER_*` keys with `file://` are checked separately.
-pub const FILE_ONLY_KEYS: &[&str] = &["CHROME_PATH", "PDFIUM_PATH"];
+pub const FILE_ONLY_KEYS: &[&str] = &["CHROME_PATH", "PDFIUM_PATH", "CASHGUARD"];
 
 /// The folder under DATA_DIR where `file://` printers set over the protocol may write.
 pub const PRINTER_OUTPUT_DIR: &str = "printer-output";

@@ -35,10 +35,9 @@ pub fn build(
         ModuleKind::Rfid => Arc::new(rfid::Rfid::start(ctx)?),
         ModuleKind::Mypos => Arc::new(payment::mypos::Mypos::start(ctx)?),
         ModuleKind::Paytef => Arc::new(payment::paytef::Paytef::start(ctx)?),
-        ModuleKind::Cashguard
-        | ModuleKind::OrderKitchen
-        | ModuleKind::Cache
-        | ModuleKind::Log
-        | ModuleKind::Remote => Arc::new(unavailable::Unavailable::new(kind.target())),
+        ModuleKind::Cashguard => Arc::new(payment::cashguard::CashGuard::start(ctx)?),
+        ModuleKind::OrderKitchen | ModuleKind::Cache | ModuleKind::Log | ModuleKind::Remote => {
+            Arc::new(unavailable::Unavailable::new(kind.target()))
+        }
     })
 }

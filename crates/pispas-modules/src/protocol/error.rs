@@ -97,11 +97,13 @@ pub enum ErrorCode {
     InvalidAmount,
     /// No payment has that UUIDV4 in the journal.
     PaymentNotFound,
+    /// The cash machine cannot pay the change for what the customer hands over: nothing taken.
+    ChangeUnavailable,
 }
 
 impl ErrorCode {
     /// Every code, in the order docs/protocol.md lists them.
-    pub const ALL: [ErrorCode; 42] = [
+    pub const ALL: [ErrorCode; 43] = [
         ErrorCode::BadJson,
         ErrorCode::BadRequest,
         ErrorCode::BadParams,
@@ -144,6 +146,7 @@ impl ErrorCode {
         ErrorCode::TerminalUnavailable,
         ErrorCode::InvalidAmount,
         ErrorCode::PaymentNotFound,
+        ErrorCode::ChangeUnavailable,
     ];
 
     /// The code for its wire text; `None` for text that is not a code (a row written by another
@@ -197,6 +200,7 @@ impl ErrorCode {
             ErrorCode::TerminalUnavailable => "TERMINAL_UNAVAILABLE",
             ErrorCode::InvalidAmount => "INVALID_AMOUNT",
             ErrorCode::PaymentNotFound => "PAYMENT_NOT_FOUND",
+            ErrorCode::ChangeUnavailable => "CHANGE_UNAVAILABLE",
         }
     }
 }

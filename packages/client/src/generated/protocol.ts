@@ -287,7 +287,7 @@ export interface LogEntryEvent {
   EVENT: "LOG_ENTRY";
   ENTRY: LogEntry;
 }
-/** a payment's progress, to every connection waiting for it (`MESSAGE_UUID` = the payment's UUIDV4), in the order the terminal reports it: `SENT`, `PRESENT_CARD`, `READING_CARD`, `PIN`, `PROCESSING`, `FINISHED` (from MYPOS, PAYTEF) */
+/** a payment's progress, to every connection waiting for it (`MESSAGE_UUID` = the payment's UUIDV4), in the order the terminal reports it: `SENT`, `PRESENT_CARD`, `READING_CARD`, `PIN`, `PROCESSING`, `FINISHED` (from MYPOS, PAYTEF, CASHGUARD) */
 export interface PaymentEvent {
   EVENT: "PAYMENT";
   TARGET: string;
@@ -296,6 +296,36 @@ export interface PaymentEvent {
   STAGE: "SENT" | "PRESENT_CARD" | "READING_CARD" | "PIN" | "PROCESSING" | "FINISHED";
   /** the terminal's own stage and status (myPOS `{STAGE, STATUS}`, Paytef `{cardStatus}`) */
   TERMINAL_STATUS: unknown;
+}
+/** a cash payment's running total, to every connection waiting for it (`MESSAGE_UUID` = the payment's UUIDV4): first with `INSERTED: 0` when the machine waits for cash (from CASHGUARD) */
+export interface InsertedEvent {
+  EVENT: "INSERTED";
+  PAYMENT: string;
+  TERMINAL: string;
+  /** cents */
+  DUE: number;
+  /** cents inserted so far */
+  INSERTED: number;
+  /** cents still due */
+  REMAINING: number;
+}
+/** to every connection: a cassette crossed a level (`EMPTY`, `LOW`, `HIGH`, `FULL`) (from CASHGUARD) */
+export interface CashLevelEvent {
+  EVENT: "CASH_LEVEL";
+  TERMINAL: string;
+  LEVEL: "EMPTY" | "LOW" | "HIGH" | "FULL" | "UNKNOWN";
+  /** cents */
+  DENOMINATION: number;
+  COUNT: number;
+  MESSAGE: string;
+}
+/** to every connection: the machine reports an error (a jam); `RESET` after clearing it (from CASHGUARD) */
+export interface CashErrorEvent {
+  EVENT: "CASH_ERROR";
+  TERMINAL: string;
+  ERROR: number;
+  MESSAGE: string;
+  INFO: string;
 }
 
 /** Every EVENT name and the type of its MESSAGE_DATA. */
@@ -308,6 +338,9 @@ export interface EventMap {
   PRINTER: PrinterEvent;
   LOG_ENTRY: LogEntryEvent;
   PAYMENT: PaymentEvent;
+  INSERTED: InsertedEvent;
+  CASH_LEVEL: CashLevelEvent;
+  CASH_ERROR: CashErrorEvent;
 }
 export type EventName = keyof EventMap;
 
@@ -880,6 +913,132 @@ export interface PrintHelpers {
   unsubscribe(params?: PrintUnsubscribeParams, options?: CallOptions): Promise<PrintUnsubscribeReply>;
 }
 
+/** Parameters of CASHGUARD START_PAYMENT. */
+export interface CashguardStartPaymentParams {
+  /** cents (> 0, ≤ `PAYMENT_MAX_AMOUNT`); ≥ 1, ≤ 100000000 */
+  amount: number;
+  /** ISO 4217 letters; default `PAYMENT_CURRENCY` */
+  currency?: string;
+  /** the POS's ticket number (≤ 32 characters) */
+  reference?: string;
+  /** cents the customer hands over, when known: the machine is asked first whether it can pay the change (`CHANGE_UNAVAILABLE` at once when not); ≥ 1 */
+  tendered?: number;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD START_PAYMENT: when **paid**: the Payment plus `INSERTED`, `CHANGE` (paid back) and `REST` (change the machine could not pay: the cashier pays it by hand). Anything else is a FAILURE (`PAYMENT_CANCELLED` after a regret, `PAYMENT_UNKNOWN_OUTCOME` after a jam with cash in, `TERMINAL_BUSY`, `TERMINAL_UNAVAILABLE`, `CHANGE_UNAVAILABLE`, `INVALID_AMOUNT`) with the Payment in `DETAILS` */
+export type CashguardStartPaymentReply = Payment;
+/** Parameters of CASHGUARD CANCEL. */
+export interface CashguardCancelParams {
+  /** its UUIDV4 (default: whatever runs) */
+  payment?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD CANCEL: `{TERMINAL, PAYMENT, CANCEL_REQUESTED: true}`; `PAYMENT_NOT_FOUND` when nothing runs */
+export type CashguardCancelReply = {
+  TERMINAL: string;
+  PAYMENT: string;
+  CANCEL_REQUESTED: boolean;
+};
+/** Parameters of CASHGUARD DISPENSE. */
+export interface CashguardDispenseParams {
+  /** cents (> 0, ≤ `PAYMENT_MAX_AMOUNT`); ≥ 1, ≤ 100000000 */
+  amount: number;
+  /** default `PAYMENT_CURRENCY` */
+  currency?: string;
+  /** why (≤ 32 characters) */
+  reference?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD DISPENSE: the Payment plus `DISPENSED` and `REST` (what could not be paid out) */
+export type CashguardDispenseReply = Payment;
+/** Parameters of CASHGUARD BALANCE. */
+export interface CashguardBalanceParams {}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD BALANCE: `{LEVELS: [{DENOMINATION, COUNT, TOTAL}], TOTAL}` in cents */
+export type CashguardBalanceReply = {
+  LEVELS: Array<{
+    DENOMINATION: number;
+    COUNT: number;
+    TOTAL: number;
+  }>;
+  TOTAL: number;
+};
+/** Parameters of CASHGUARD STATUS. */
+export interface CashguardStatusParams {}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD STATUS: `{TERMINAL, LIBRARY, PORT, OPEN, STATE: OK|BUSY|ERROR, ERROR, INSERTED, BUSY, PAYMENT, UNRESOLVED}` */
+export type CashguardStatusReply = {
+  TERMINAL: string;
+  OPEN: boolean;
+  STATE: "OK" | "BUSY" | "ERROR";
+  BUSY: boolean;
+  INSERTED: number;
+  UNRESOLVED: Array<string>;
+  [field: string]: unknown;
+};
+/** Parameters of CASHGUARD OPEN. */
+export interface CashguardOpenParams {}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD OPEN: `{OPEN: true}` */
+export type CashguardOpenReply = {
+  OPEN: boolean;
+};
+/** Parameters of CASHGUARD CLOSE. */
+export interface CashguardCloseParams {}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD CLOSE: `{OPEN: false}` */
+export type CashguardCloseReply = {
+  OPEN: boolean;
+};
+/** Parameters of CASHGUARD RESET. */
+export interface CashguardResetParams {}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD RESET: `{RESET: true}` */
+export type CashguardResetReply = {
+  RESET: boolean;
+};
+/** Parameters of CASHGUARD JOURNAL. */
+export interface CashguardJournalParams {
+  /** filter (the machine is DEFAULT) */
+  terminal?: string;
+  /** filter */
+  state?: "RECEIVED" | "SENT" | "IN_PROGRESS" | "APPROVED" | "DECLINED" | "CANCELLED" | "UNKNOWN_OUTCOME" | "REFUNDED" | "REVERSED";
+  /** Unix ms, created at or after; ≥ 0 */
+  fromMs?: number;
+  /** Unix ms, created at or before; ≥ 0 */
+  toMs?: number;
+  /** most entries; ≥ 1, ≤ 1000; default 100 */
+  limit?: number;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD JOURNAL: Payments */
+export type CashguardJournalReply = Array<Payment>;
+/** Parameters of CASHGUARD PAYMENT_RESOLVE. */
+export interface CashguardPaymentResolveParams {
+  /** its UUIDV4 */
+  payment: string;
+  /** what the terminal shows */
+  outcome: "APPROVED" | "DECLINED";
+  /** who checked what (kept in `RESOLUTION`) */
+  note?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD PAYMENT_RESOLVE: the Payment as it is now */
+export type CashguardPaymentResolveReply = Payment;
+/** the CashGuard cash recycler through the vendor's library (`CASHGUARD=lib://<path to cglogics.dll>?port=COM1`). Cash payments are journaled by their UUIDV4 like card payments; see docs/payments.md */
+export interface CashguardHelpers {
+  /** takes a cash payment: the reply comes when the customer has paid and the change is out (safe to retry: the UUIDV4 is its idempotency key). Wire: CASHGUARD START_PAYMENT. */
+  startPayment(params: CashguardStartPaymentParams, options?: CallOptions): Promise<CashguardStartPaymentReply>;
+  /** the customer changes their mind: the cash inserted for the payment in progress is handed back (regret); the payment then ends `CANCELLED`. Wire: CASHGUARD CANCEL. */
+  cancel(params?: CashguardCancelParams, options?: CallOptions): Promise<CashguardCancelReply>;
+  /** pays an amount out of the machine (a withdrawal or a cash refund), journaled like a payment (needs the admin token; safe to retry: the UUIDV4 is its idempotency key). Wire: CASHGUARD DISPENSE. */
+  dispense(params: CashguardDispenseParams, options?: CallOptions): Promise<CashguardDispenseReply>;
+  /** the machine's levels (`infoCG`). Wire: CASHGUARD BALANCE. */
+  balance(params?: CashguardBalanceParams, options?: CallOptions): Promise<CashguardBalanceReply>;
+  /** the machine's state. Wire: CASHGUARD STATUS. */
+  status(params?: CashguardStatusParams, options?: CallOptions): Promise<CashguardStatusReply>;
+  /** opens the session (`loginStrCG`); done at start. Wire: CASHGUARD OPEN. */
+  open(params?: CashguardOpenParams, options?: CallOptions): Promise<CashguardOpenReply>;
+  /** closes the session (`logoutCG`); refused while a payment runs. Wire: CASHGUARD CLOSE. */
+  close(params?: CashguardCloseParams, options?: CallOptions): Promise<CashguardCloseReply>;
+  /** clears an error after a jam was removed (`resetCG`). Wire: CASHGUARD RESET. */
+  reset(params?: CashguardResetParams, options?: CallOptions): Promise<CashguardResetReply>;
+  /** this TARGET's payments, newest first. Wire: CASHGUARD JOURNAL. */
+  journal(params?: CashguardJournalParams, options?: CallOptions): Promise<CashguardJournalReply>;
+  /** settles an `UNKNOWN_OUTCOME` cash payment with what counting the cash showed (needs the admin token). Wire: CASHGUARD PAYMENT_RESOLVE. */
+  paymentResolve(params: CashguardPaymentResolveParams, options?: CallOptions): Promise<CashguardPaymentResolveReply>;
+}
+
 /** Parameters of PAYTEF SALE. */
 export interface PaytefSaleParams {
   /** cents (> 0, ≤ `PAYMENT_MAX_AMOUNT`); ≥ 1, ≤ 100000000 */
@@ -1130,6 +1289,8 @@ export interface Helpers {
   readonly rfid: RfidHelpers;
   /** PRINT: receipt printers by name (`PRINTER_<NAME>=<uri>`); requests name them with `PRINTER` (case-insensitive) or leave it out for `DEFAULT_PRINTER`. */
   readonly print: PrintHelpers;
+  /** CASHGUARD: the CashGuard cash recycler through the vendor's library (`CASHGUARD=lib://<path to cglogics.dll>?port=COM1`). Cash payments are journaled by their UUIDV4 like card payments; see docs/payments.md. */
+  readonly cashguard: CashguardHelpers;
   /** PAYTEF: Paytef pinpads over their JSON API, local (`PAYTEF=http://<pinpad-ip>:8887`) or Paytef Cloud. Every payment is journaled by its UUIDV4 before the pinpad hears of it and is never charged twice; see docs/payments.md. */
   readonly paytef: PaytefHelpers;
   /** MYPOS: myPOS card terminals over IPP (`MYPOS=tcp://…` or `serial://…`). Every payment is journaled by its UUIDV4 before the terminal hears of it and is never charged twice; see docs/payments.md. */
@@ -1138,7 +1299,7 @@ export interface Helpers {
 
 // ---- codes ----
 /** Every failure CODE the service sends (MESSAGE_DATA.CODE of a FAILURE). */
-export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","INVALID_CONFIG","NEEDS_ELEVATION","INTERNAL","PRINT_QUEUE_FULL","PAYMENT_DECLINED","PAYMENT_CANCELLED","PAYMENT_UNKNOWN_OUTCOME","TERMINAL_BUSY","TERMINAL_UNAVAILABLE","INVALID_AMOUNT","PAYMENT_NOT_FOUND"] as const;
+export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","INVALID_CONFIG","NEEDS_ELEVATION","INTERNAL","PRINT_QUEUE_FULL","PAYMENT_DECLINED","PAYMENT_CANCELLED","PAYMENT_UNKNOWN_OUTCOME","TERMINAL_BUSY","TERMINAL_UNAVAILABLE","INVALID_AMOUNT","PAYMENT_NOT_FOUND","CHANGE_UNAVAILABLE"] as const;
 export type ServerCode = (typeof SERVER_CODES)[number];
 /** The SDK's own error codes; never the same as a server code. */
 export const CLIENT_CODES = {
@@ -1594,8 +1755,73 @@ export const PROTOCOL: ProtocolTable = {
     },
     "CASHGUARD": {
       "helper": "cashguard",
-      "available": false,
-      "actions": {}
+      "available": true,
+      "actions": {
+        "START_PAYMENT": {
+          "helper": "startPayment",
+          "within": {
+            "ms": 195000
+          },
+          "idempotent": true
+        },
+        "CANCEL": {
+          "helper": "cancel",
+          "within": {
+            "ms": 5000
+          }
+        },
+        "DISPENSE": {
+          "helper": "dispense",
+          "within": {
+            "ms": 195000
+          },
+          "admin": true,
+          "idempotent": true
+        },
+        "BALANCE": {
+          "helper": "balance",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "STATUS": {
+          "helper": "status",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "OPEN": {
+          "helper": "open",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "CLOSE": {
+          "helper": "close",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "RESET": {
+          "helper": "reset",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "JOURNAL": {
+          "helper": "journal",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "PAYMENT_RESOLVE": {
+          "helper": "paymentResolve",
+          "within": {
+            "ms": 5000
+          },
+          "admin": true
+        }
+      }
     },
     "PAYTEF": {
       "helper": "paytef",

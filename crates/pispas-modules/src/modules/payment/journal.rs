@@ -42,7 +42,8 @@ CREATE TABLE payments (
     receipt TEXT,
     resolution TEXT,
     created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
+    updated_at INTEGER NOT NULL,
+    detail TEXT
 );
 CREATE INDEX payments_open ON payments (target, terminal, state);
 CREATE INDEX payments_time ON payments (created_at);
@@ -89,6 +90,8 @@ pub struct PaymentRow {
     pub resolution: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// A kind's own outcome fields (cash: INSERTED, CHANGE, REST), merged into replies.
+    pub detail: Option<Value>,
 }
 
 impl PaymentRow {
@@ -99,7 +102,7 @@ impl PaymentRow {
 
     /// The fields every reply, event and JOURNAL entry carries.
     pub fn to_json(&self, replayed: bool) -> Value {
-        json!({
+        let mut data = json!({
             "PAYMENT": self.uuid,
             "STATE": self.state.as_str(),
             "OPERATION": self.operation.as_str(),
@@ -121,11 +124,17 @@ impl PaymentRow {
             "CREATED_AT": self.created_at,
             "UPDATED_AT": self.updated_at,
             "REPLAYED": replayed,
-        })
+        });
+        if let (Some(Value::Object(extra)), Some(map)) = (&self.detail, data.as_object_mut()) {
+            for (k, v) in extra {
+                map.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        data
     }
 }
 
-const COLUMNS: &str = "id, uuid, target, terminal, operation, amount, currency, reference, terminal_ref, original, state, code, message, card, brand, auth_code, rrn, entry_mode, receipt, resolution, created_at, updated_at";
+const COLUMNS: &str = "id, uuid, target, terminal, operation, amount, currency, reference, terminal_ref, original, state, code, message, card, brand, auth_code, rrn, entry_mode, receipt, resolution, created_at, updated_at, detail";
 
 fn unreadable(index: usize, what: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, what.into())
@@ -168,6 +177,9 @@ fn row(r: &Row) -> rusqlite::Result<PaymentRow> {
         resolution: r.get(19)?,
         created_at: r.get(20)?,
         updated_at: r.get(21)?,
+        detail: r
+            .get::<_, Option<String>>(22)?
+            .and_then(|t| serde_json::from_str(&t).ok()),
     })
 }
 
@@ -255,7 +267,7 @@ impl Journal {
             .call(move |c| {
                 let tx = c.transaction()?;
                 tx.execute(
-                    &format!("UPDATE payments SET state = ?2, code = ?3, message = ?4, card = ?5, brand = ?6, auth_code = ?7, rrn = ?8, entry_mode = ?9, receipt = ?10, updated_at = ?11 WHERE uuid = ?1 AND state IN {OPEN}"),
+                    &format!("UPDATE payments SET state = ?2, code = ?3, message = ?4, card = ?5, brand = ?6, auth_code = ?7, rrn = ?8, entry_mode = ?9, receipt = ?10, updated_at = ?11, detail = ?12 WHERE uuid = ?1 AND state IN {OPEN}"),
                     params![
                         uuid,
                         o.state.as_str(),
@@ -268,6 +280,7 @@ impl Journal {
                         o.card.entry_mode,
                         serde_json::to_string(&o.card.receipt.iter().map(|l| mask_pan(l)).collect::<Vec<_>>()).unwrap_or_default(),
                         now_ms_i64(),
+                        o.detail.as_ref().map(Value::to_string),
                     ],
                 )?;
                 let found = tx.query_row(&format!("SELECT {COLUMNS} FROM payments WHERE uuid = ?1"), [&uuid], row).optional()?;

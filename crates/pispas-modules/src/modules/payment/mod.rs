@@ -10,6 +10,7 @@
 //!
 //! docs/payments.md is the guide for POS developers and support.
 
+pub mod cashguard;
 pub mod journal;
 pub mod model;
 pub mod mypos;

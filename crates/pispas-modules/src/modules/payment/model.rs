@@ -222,6 +222,8 @@ pub struct Outcome {
     pub card: CardData,
     /// For a reversal: the terminal reference of the transaction it voided.
     pub reversed_ref: Option<String>,
+    /// A kind's own fields for the reply (cash: INSERTED, CHANGE, REST).
+    pub detail: Option<serde_json::Value>,
 }
 
 impl Outcome {
@@ -232,6 +234,7 @@ impl Outcome {
             message: message.into(),
             card: CardData::default(),
             reversed_ref: None,
+            detail: None,
         }
     }
 

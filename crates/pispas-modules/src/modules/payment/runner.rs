@@ -33,6 +33,8 @@ use tokio_util::task::TaskTracker;
 const RECONCILE_RETRY: Duration = Duration::from_secs(1);
 
 /// What a driver's run ended with.
+// One per payment: boxing the outcome would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Run {
     /// The terminal said how it ended.
@@ -42,6 +44,7 @@ pub enum Run {
 }
 
 /// What reconciliation found.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Reconciled {
     Known(Outcome),
@@ -90,6 +93,17 @@ impl Progress {
             uuid: Value::Null,
             audience: Audience::Topic(topic(&i.uuid)),
             data: stage_event(i.target, &i.terminal, &i.uuid, stage, raw),
+        });
+    }
+
+    /// Another event about this payment (cash: `INSERTED`), to everyone waiting for it.
+    pub fn event(&self, data: Value) {
+        let i = &self.inner;
+        i.events.publish(Event {
+            service: i.target.to_string(),
+            uuid: Value::Null,
+            audience: Audience::Topic(topic(&i.uuid)),
+            data,
         });
     }
 
@@ -213,7 +227,13 @@ impl<D: Driver> Runner<D> {
                 };
                 r.settle(&row, outcome, &tx).await;
             }
-            r.set_slot(None);
+            // Only the reconciliation's own hold is released: with nothing to reconcile the slot
+            // was never taken, and a payment may already be running in it.
+            if let Ok(mut slot) = r.slot.lock() {
+                if slot.as_ref().is_some_and(|b| b.reconciling) {
+                    *slot = None;
+                }
+            }
         });
         Ok(runner)
     }
@@ -535,6 +555,7 @@ impl<D: Driver> Runner<D> {
                 r.code = outcome.code;
                 r.message = Some(outcome.message.clone());
                 r.card = outcome.card.clone();
+                r.detail.clone_from(&outcome.detail);
                 r
             }
         };
