@@ -99,6 +99,7 @@ async fn an_approved_sale_reports_its_stages_and_completes_the_transaction() {
         .await
         .unwrap();
     assert_eq!(ok(&r).as_array().unwrap().len(), 1);
+    assert_no_full_pan(&e.dir);
 }
 
 #[tokio::test]
@@ -454,4 +455,28 @@ async fn ping_and_status_reach_the_terminal_and_cancel_says_what_to_do() {
         .await
         .unwrap();
     assert_eq!(code(&r), "PAYMENT_NOT_FOUND");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_terminal_on_a_serial_line_takes_a_payment_too() {
+    use pispas_sim::mypos::{MyposOptions, MyposSim, MyposTransport};
+    let dir = pispas_testkit::test_dir("mypos-pty");
+    let sim = MyposSim::start(MyposOptions {
+        transport: MyposTransport::Pty(dir.join("mypos-tty")),
+        step: std::time::Duration::from_millis(20),
+        timeout_secs: 2,
+        ..MyposOptions::default()
+    })
+    .await
+    .unwrap();
+    let line = sim.config_line();
+    let uri = line.strip_prefix("MYPOS=").unwrap();
+    let e = engine("mypos-serial", uri, &[]).await;
+    let mut c = Client::plain(e.addr()).await.unwrap();
+    let uuid = next_uuid();
+    let r = sale(&mut c, &uuid, 450).await;
+    assert_eq!(ok(&r)["STATE"], "APPROVED", "{r:#}");
+    sim.wait_for_completes(1, WAIT).await.unwrap();
+    assert_eq!(sim.purchases(), 1);
 }

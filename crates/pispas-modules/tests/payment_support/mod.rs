@@ -86,3 +86,31 @@ pub fn paytef_keys(sim: &pispas_sim::paytef::PaytefSim) -> Vec<(String, String)>
         vec![("PAYTEF".into(), format!("{}?poll_ms=50", sim.url()))]
     }
 }
+
+/// Fails when any file under `dir` (the engine's database, WAL, command log, logs) holds one of
+/// the simulators' full test card numbers.
+pub fn assert_no_full_pan(dir: &std::path::Path) {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    assert!(!files.is_empty(), "nothing under {}", dir.display());
+    for file in files {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default()).into_owned();
+        for pan in pispas_sim::payment::TEST_PANS {
+            assert!(
+                !text.contains(pan),
+                "{} holds the full PAN {pan}",
+                file.display()
+            );
+        }
+    }
+}
