@@ -32,6 +32,10 @@ impl Drop for Engine {
 }
 
 fn start(dir: &Path, mypos: &str, run: u32) -> (Engine, SocketAddr) {
+    start_with(dir, &[("MODULES", "base,mypos"), ("MYPOS", mypos)], run)
+}
+
+fn start_with(dir: &Path, env: &[(&str, &str)], run: u32) -> (Engine, SocketAddr) {
     let port = free_port();
     let stderr = std::fs::File::create(dir.join(format!("stderr-{run}.txt"))).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_pispas-modules"))
@@ -40,8 +44,7 @@ fn start(dir: &Path, mypos: &str, run: u32) -> (Engine, SocketAddr) {
         .arg("--data-dir")
         .arg(dir)
         .env("LOCAL_PORT", port.to_string())
-        .env("MODULES", "base,mypos")
-        .env("MYPOS", mypos)
+        .envs(env.iter().copied())
         .env("ADMIN_TOKEN", ADMIN)
         .env("VIEWER_PORT", "0")
         .env("LOG_LEVEL", "debug")
@@ -160,4 +163,47 @@ async fn a_payment_in_progress_when_the_engine_is_killed_is_reconciled_after_res
         checked >= 4,
         "database, command log, logs and stderr were read ({checked} files)"
     );
+}
+
+#[tokio::test]
+async fn a_paytef_payment_cut_by_a_crash_is_found_by_polling_after_restart_and_never_started_again()
+{
+    use pispas_sim::paytef::{PaytefScenario, PaytefState};
+    let sim = paytef_sim(PaytefScenario::SlowCard, false).await;
+    let dir = test_dir("paytef-crash");
+    let keys = paytef_keys(&sim);
+    let mut env: Vec<(&str, &str)> = vec![("MODULES", "base,paytef")];
+    env.extend(keys.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let (engine, addr) = start_with(&dir, &env, 1);
+    let mut c = Client::plain(addr).await.unwrap();
+    let uuid = next_uuid();
+    c.send_text(request_text(
+        &uuid,
+        "PAYTEF",
+        "SALE",
+        json!({ "AMOUNT": 2200 }),
+    ))
+    .await
+    .unwrap();
+    sim.wait_until("the card being read", WAIT, |s| {
+        matches!(s.state(), PaytefState::Running(_)).then_some(())
+    })
+    .await
+    .unwrap();
+    kill(engine);
+    sim.wait_until("the pinpad finishing on its own", WAIT, |s| {
+        matches!(s.state(), PaytefState::Finished(_)).then_some(())
+    })
+    .await
+    .unwrap();
+    let (_engine, addr) = start_with(&dir, &env, 2);
+    let mut c = Client::plain(addr).await.unwrap();
+    let r = c
+        .call_with_uuid(&uuid, "PAYTEF", "SALE", json!({ "AMOUNT": 2200 }))
+        .await
+        .unwrap();
+    assert_eq!(ok(&r)["STATE"], "APPROVED", "{r:#}");
+    assert_eq!(ok(&r)["REPLAYED"], true);
+    assert_eq!(sim.starts(), 1, "the start was never sent again");
+    assert_no_full_pan(&dir);
 }
