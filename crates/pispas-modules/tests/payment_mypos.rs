@@ -480,3 +480,23 @@ async fn a_terminal_on_a_serial_line_takes_a_payment_too() {
     sim.wait_for_completes(1, WAIT).await.unwrap();
     assert_eq!(sim.purchases(), 1);
 }
+
+#[tokio::test]
+async fn a_terminal_that_goes_silent_is_asked_until_payment_timeout_then_unknown_never_declined() {
+    let sim = mypos_sim(MyposScenario::Timeout).await;
+    let e = engine(
+        "mypos-timeout",
+        &mypos_uri(&sim),
+        &[("PAYMENT_TIMEOUT_S", "5")],
+    )
+    .await;
+    let mut c = Client::plain(e.addr()).await.unwrap();
+    let uuid = next_uuid();
+    let r = sale(&mut c, &uuid, 650).await;
+    assert_eq!(code(&r), "PAYMENT_UNKNOWN_OUTCOME", "{r:#}");
+    assert_eq!(sim.purchases(), 1, "never sent again");
+    assert!(sim
+        .requests_for("GET_STATUS")
+        .iter()
+        .any(|q| q.get("SID_ORIGINAL") == Some(uuid.as_str())));
+}

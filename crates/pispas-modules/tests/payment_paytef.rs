@@ -218,3 +218,24 @@ async fn the_cloud_reauthorizes_an_expired_token_and_polls_by_pinpad_without_a_s
     assert_eq!(ok(&r)["REACHABLE"], true);
     assert_eq!(ok(&r)["CLOUD"], true);
 }
+
+#[tokio::test]
+async fn a_pinpad_that_never_finishes_is_cancelled_at_payment_timeout_and_reconciled() {
+    let sim = paytef_sim(PaytefScenario::Timeout, false).await;
+    let keys = paytef_keys(&sim);
+    let mut values: Vec<(&str, &str)> =
+        vec![("MODULES", "base,paytef"), ("PAYMENT_TIMEOUT_S", "5")];
+    values.extend(keys.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let e = start_engine("paytef-timeout", &values).await;
+    let mut c = Client::plain(e.addr()).await.unwrap();
+    let r = sale(&mut c, &next_uuid(), 650).await;
+    // The pinpad is told to stop (a card tapped later would be a charge nobody waits for), and
+    // the outcome is what it then reports.
+    assert_eq!(code(&r), "PAYMENT_CANCELLED", "{r:#}");
+    assert!(r["MESSAGE_DATA"]["MESSAGE"]
+        .as_str()
+        .unwrap()
+        .contains("reconciliation"));
+    assert_eq!(sim.cancels(), 1);
+    assert_eq!(sim.starts(), 1, "never started again");
+}

@@ -62,6 +62,12 @@ pub trait Driver: Send + Sync + 'static {
     fn reconcile(&self, payment: PaymentRow) -> BoxFuture<Reconciled>;
     /// The sentence for a payment whose outcome nobody can know: what to check, on which terminal.
     fn unknown_message(&self, payment: &PaymentRow) -> String;
+    /// PAYMENT_TIMEOUT_S ran out while the terminal may still be waiting for the customer: ask
+    /// it to stop, where the protocol can (a card tapped later would be a charge nobody waits
+    /// for). The outcome is still what reconciliation then reads, never assumed.
+    fn abandon(&self, _payment: &PaymentRow) -> BoxFuture<()> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// How a driver reports progress: the terminal's stages as `PAYMENT` events, and its
@@ -488,7 +494,10 @@ impl<D: Driver> Runner<D> {
         progress.stage(Stage::Sent, Value::Null);
         let run = tokio::select! {
             run = self.driver.run(row.clone(), progress.clone()) => run,
-            _ = tokio::time::sleep_until(deadline) => Run::Lost(format!("no outcome within PAYMENT_TIMEOUT_S ({} s)", self.settings.timeout.as_secs())),
+            _ = tokio::time::sleep_until(deadline) => {
+                self.driver.abandon(&row).await;
+                Run::Lost(format!("no outcome within PAYMENT_TIMEOUT_S ({} s)", self.settings.timeout.as_secs()))
+            }
             _ = self.shutdown.cancelled() => Run::Lost("the service is stopping".into()),
         };
         let outcome = match run {

@@ -448,4 +448,13 @@ impl<H: Http> Driver for PaytefDriver<H> {
     fn unknown_message(&self, payment: &PaymentRow) -> String {
         self.unknown_text(payment)
     }
+
+    fn abandon(&self, payment: &PaymentRow) -> BoxFuture<()> {
+        let this = self.clone_handle();
+        let uuid = payment.uuid.clone();
+        Box::pin(async move {
+            let cancelled = this.cancel().await;
+            tracing::warn!(terminal = %this.config.name, payment = %uuid, ?cancelled, "PAYMENT_TIMEOUT_S ran out: asked the pinpad to cancel; reconciling");
+        })
+    }
 }
