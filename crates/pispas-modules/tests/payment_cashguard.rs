@@ -169,6 +169,32 @@ async fn cash_payments_with_change_rest_and_regret_through_the_vendor_library_ab
         .unwrap();
     assert_eq!(ok(&r)["DISPENSED"], 1000, "{r:#}");
 
+    // A jam while the change is paid out: the money moved halfway, so nobody may guess.
+    sim.scenario(Scenario::JamMidPayment).unwrap();
+    let uuid = next_uuid();
+    c.send_text(request_text(
+        &uuid,
+        "CASHGUARD",
+        "START_PAYMENT",
+        json!({ "AMOUNT": 1250 }),
+    ))
+    .await
+    .unwrap();
+    c.wait_for(inserted_event(&uuid, 0)).await.unwrap();
+    sim.insert(&[2000]).unwrap();
+    let r = c.reply_to(&uuid).await.unwrap();
+    assert_eq!(code(&r), "PAYMENT_UNKNOWN_OUTCOME", "{r:#}");
+    c.wait_for(|v| v["MESSAGE_DATA"]["EVENT"] == "CASH_ERROR")
+        .await
+        .unwrap();
+    let r = support.call("CASHGUARD", "RESET", json!({})).await.unwrap();
+    assert_eq!(ok(&r)["RESET"], true);
+    let r = support
+        .call("CASHGUARD", "PAYMENT_RESOLVE", json!({ "PAYMENT": uuid, "OUTCOME": "APPROVED", "NOTE": "counted: sale kept, 5.00 change short" }))
+        .await
+        .unwrap();
+    assert_eq!(ok(&r)["STATE"], "APPROVED");
+
     let r = c.call("CASHGUARD", "BALANCE", json!({})).await.unwrap();
     assert!(ok(&r)["LEVELS"].as_array().unwrap().len() > 5);
     let r = support
@@ -177,7 +203,7 @@ async fn cash_payments_with_change_rest_and_regret_through_the_vendor_library_ab
         .unwrap();
     assert_eq!(
         ok(&r).as_array().unwrap().len(),
-        4,
-        "two sales, one cancelled, one payout: {r:#}"
+        5,
+        "two sales, one cancelled, one payout, one resolved after a jam: {r:#}"
     );
 }
