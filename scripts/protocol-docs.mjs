@@ -52,7 +52,7 @@ function actionsTable(target, group) {
   const lines = rows.map(([name, a]) => {
     const params = Object.entries(a.params || {}).map(([p, s]) => paramText(p, s));
     const notes = [];
-    if (a.idempotent) notes.push('**Idempotent:** the same UUIDV4 again returns the first outcome (`DUPLICATE: true`) and prints nothing');
+    if (a.idempotent) notes.push(a.idempotent_doc ? `**Idempotent:** ${a.idempotent_doc}` : '**Idempotent:** the same UUIDV4 again returns the first outcome (`DUPLICATE: true`) and prints nothing');
     if (a.subscription) notes.push(`Then ${a.subscription.events.map((e) => `\`${e}\``).join(', ')} events until \`${a.subscription.stop}\``);
     if (a.events) notes.push(`Sends ${a.events.map((e) => `\`${e}\``).join(', ')}`);
     const replyDoc = a.reply?.doc || (a.reply?.ref && d.types[a.reply.ref]?.doc) || typeText(a.reply);

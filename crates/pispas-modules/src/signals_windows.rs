@@ -5,7 +5,7 @@
 use tokio::signal::windows::{ctrl_break, ctrl_c, ctrl_close, ctrl_logoff, ctrl_shutdown};
 
 /// Resolves on the first console control event; returns its name.
-pub async fn wait() -> std::io::Result<&'static str> {
+pub(crate) async fn wait() -> std::io::Result<&'static str> {
     let mut c = ctrl_c()?;
     let mut brk = ctrl_break()?;
     let mut close = ctrl_close()?;

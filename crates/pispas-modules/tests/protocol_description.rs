@@ -179,7 +179,22 @@ async fn every_sample_request_gets_the_outcome_the_description_records() {
                     .await
                     .unwrap();
                 sent += 1;
-                let reply = client.reply_to(&uuid).await.unwrap();
+                let mut reply = client.reply_to(&uuid).await.unwrap();
+                if target_name == "BASE"
+                    && action == "LOG_GET"
+                    && reply["MESSAGE_EXEC"] != "SUCCESS"
+                {
+                    // The command log is written in batches every 50 ms: on an idle machine the
+                    // first request's entry may not be on disk yet. Ask once more after a flush.
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    let again = next_uuid();
+                    let params = sample["params"].clone();
+                    client
+                        .send_text(request_text(&again, target_name, action, params))
+                        .await
+                        .unwrap();
+                    reply = client.reply_to(&again).await.unwrap();
+                }
                 let outcome = if reply["MESSAGE_EXEC"] == "SUCCESS" {
                     "SUCCESS".to_string()
                 } else {

@@ -47,6 +47,14 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("CHROME_PATH", "Edge, Chrome or Chromium in their usual places", "Browser used to render HTML receipts."),
     ("PDFIUM_PATH", "beside the app, its resources, /usr/local/lib, the system", "pdfium library (file or folder) used to render PDFs."),
     ("VIEWER_PORT", "8081", "Loopback port where the status, configurator and command log pages are served to a browser (http://127.0.0.1:PORT). 0 picks a free port; `off` disables it."),
+    ("MYPOS_<NAME>", "none", "A myPOS card terminal (MYPOS= is DEFAULT): tcp://<terminal-ip>:<port> in ECR mode, or serial://<port>?baud=115200."),
+    ("PAYTEF_<NAME>", "none", "A Paytef pinpad (PAYTEF= is DEFAULT): http://<pinpad-ip>:8887 (local API) or https://cloud.api.paytef.es?pinpad=<terminal code> (cloud); option poll_ms (default 1000)."),
+    ("PAYTEF_ACCESS_KEY", "none", "Paytef Cloud access key (secret), with PAYTEF_SECRET_KEY; needed by cloud pinpads only."),
+    ("PAYTEF_SECRET_KEY", "none", "Paytef Cloud secret key (secret)."),
+    ("CASHGUARD", "none", "The CashGuard cash recycler through the vendor's library: lib://<path to cglogics.dll>?port=COM1 (options register, cashier, settings). Loads a library, so it is set in the .env file only."),
+    ("PAYMENT_MAX_AMOUNT", "1000000", "Largest payment AMOUNT accepted, in cents; more is INVALID_AMOUNT, refused before the terminal is contacted."),
+    ("PAYMENT_CURRENCY", "EUR", "Currency (ISO 4217 letters) of a payment that names none."),
+    ("PAYMENT_TIMEOUT_S", "180", "Seconds a SALE or REFUND may take before the service reconciles with the terminal instead (never re-sending it); what stays unknown is PAYMENT_UNKNOWN_OUTCOME."),
     ("COMMAND_LOG", "on", "Record every request, reply and event in the command log (on/off). Secrets and card numbers are always redacted."),
     ("COMMAND_LOG_DAYS", "14", "Command log entries older than this many days are deleted."),
     ("COMMAND_LOG_MAX_MB", "200", "The command log is trimmed, oldest first, to stay under this size in MiB."),
@@ -64,6 +72,7 @@ const DEVICE_PREFIXES: &[&str] = &[
     "CASHGUARD",
     "PAYTEF",
     "MYPOS",
+    "PAYMENT_",
     "KITCHEN",
     "CACHE_",
     "LOG_",
@@ -78,7 +87,7 @@ pub fn is_config_key(key: &str) -> bool {
 /// Keys that name a program the service runs (or where it writes what a client sends): the
 /// admin token must not be enough to change them, so CONFIG_SAVE refuses them and they are set
 /// by editing the `.env` file. `PRINTER_*` keys with `file://` are checked separately.
-pub const FILE_ONLY_KEYS: &[&str] = &["CHROME_PATH", "PDFIUM_PATH"];
+pub const FILE_ONLY_KEYS: &[&str] = &["CHROME_PATH", "PDFIUM_PATH", "CASHGUARD"];
 
 /// The folder under DATA_DIR where `file://` printers set over the protocol may write.
 pub const PRINTER_OUTPUT_DIR: &str = "printer-output";

@@ -5,13 +5,13 @@
 
 use std::path::PathBuf;
 
-pub const APP_DIR: &str = "Pispas";
+pub(crate) const APP_DIR: &str = "Pispas";
 
-pub fn config_root() -> Option<PathBuf> {
+pub(crate) fn config_root() -> Option<PathBuf> {
     from_env("APPDATA").or_else(dirs::config_dir)
 }
 
-pub fn data_root() -> Option<PathBuf> {
+pub(crate) fn data_root() -> Option<PathBuf> {
     from_env("LOCALAPPDATA").or_else(dirs::data_local_dir)
 }
 

@@ -92,7 +92,7 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     #[test]
-    fn the_env_file_its_backup_and_the_database_are_owner_only() {
+    fn the_env_file_and_its_backup_are_owner_only() {
         let dir = std::env::temp_dir().join(format!("pispas-owner-only-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -102,12 +102,7 @@ mod tests {
         save_env(&path, &values).unwrap();
         values.insert("LOCAL_PORT".to_string(), "5006".to_string());
         save_env(&path, &values).unwrap();
-        let store = crate::store::Store::open(&dir).unwrap();
-        for file in [
-            path.clone(),
-            path.with_extension("bak"),
-            store.path().to_path_buf(),
-        ] {
+        for file in [path.clone(), path.with_extension("bak")] {
             let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{}", file.display());
         }

@@ -8,6 +8,7 @@
 //! `store`, `config`, `transport`, `clock`) and their own folder; what else they need is handed in.
 
 pub mod base;
+pub mod payment;
 pub mod print;
 pub mod rfid;
 pub mod scale;
@@ -32,12 +33,11 @@ pub fn build(
         ModuleKind::Print => Arc::new(print::Print::start(ctx)?),
         ModuleKind::Scale => Arc::new(scale::Scale::start(ctx)?),
         ModuleKind::Rfid => Arc::new(rfid::Rfid::start(ctx)?),
-        ModuleKind::Cashguard
-        | ModuleKind::Paytef
-        | ModuleKind::Mypos
-        | ModuleKind::OrderKitchen
-        | ModuleKind::Cache
-        | ModuleKind::Log
-        | ModuleKind::Remote => Arc::new(unavailable::Unavailable::new(kind.target())),
+        ModuleKind::Mypos => Arc::new(payment::mypos::Mypos::start(ctx)?),
+        ModuleKind::Paytef => Arc::new(payment::paytef::Paytef::start(ctx)?),
+        ModuleKind::Cashguard => Arc::new(payment::cashguard::CashGuard::start(ctx)?),
+        ModuleKind::OrderKitchen | ModuleKind::Cache | ModuleKind::Log | ModuleKind::Remote => {
+            Arc::new(unavailable::Unavailable::new(kind.target()))
+        }
     })
 }

@@ -56,11 +56,11 @@ impl Registry {
                     key.0,
                     index,
                     name.as_mut_ptr(),
-                    &mut name_len,
+                    &raw mut name_len,
                     std::ptr::null(),
-                    &mut kind,
+                    &raw mut kind,
                     data.as_mut_ptr(),
-                    &mut data_len,
+                    &raw mut data_len,
                 )
             };
             if rc == ERROR_NO_MORE_ITEMS {
@@ -89,7 +89,7 @@ impl RegistryApi for Registry {
         let path = wide(key);
         let mut h: HKEY = std::ptr::null_mut();
         // SAFETY: `path` is NUL-terminated and outlives the call; `h` receives the handle.
-        let rc = unsafe { RegOpenKeyExW(root(hive), path.as_ptr(), 0, KEY_READ, &mut h) };
+        let rc = unsafe { RegOpenKeyExW(root(hive), path.as_ptr(), 0, KEY_READ, &raw mut h) };
         if rc == ERROR_FILE_NOT_FOUND {
             return Ok(Vec::new());
         }
@@ -112,7 +112,7 @@ impl RegistryApi for Registry {
                 REG_OPTION_NON_VOLATILE,
                 KEY_READ | KEY_WRITE,
                 std::ptr::null(),
-                &mut h,
+                &raw mut h,
                 std::ptr::null_mut(),
             )
         };

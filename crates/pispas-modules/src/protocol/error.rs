@@ -83,11 +83,29 @@ pub enum ErrorCode {
     PrintQueueFull,
     /// The disk holding the service's database is full: nothing was written.
     StorageFull,
+    /// The card terminal (or the bank) declined the payment: the customer was not charged.
+    PaymentDeclined,
+    /// The payment was cancelled (by the customer, the cashier, or refused before it started):
+    /// the customer was not charged.
+    PaymentCancelled,
+    /// Nobody can tell whether the customer was charged: a person must check the terminal and
+    /// resolve it with PAYMENT_RESOLVE. Never retry such a payment with a new UUIDV4 first.
+    PaymentUnknownOutcome,
+    /// The terminal runs another payment (or is being reconciled): not started, not journaled.
+    TerminalBusy,
+    /// The terminal cannot be reached, or is in a mode the service cannot use.
+    TerminalUnavailable,
+    /// AMOUNT is not a whole number of cents above 0 and at most PAYMENT_MAX_AMOUNT.
+    InvalidAmount,
+    /// No payment has that UUIDV4 in the journal.
+    PaymentNotFound,
+    /// The cash machine cannot pay the change for what the customer hands over: nothing taken.
+    ChangeUnavailable,
 }
 
 impl ErrorCode {
     /// Every code, in the order docs/protocol.md lists them.
-    pub const ALL: [ErrorCode; 36] = [
+    pub const ALL: [ErrorCode; 44] = [
         ErrorCode::BadJson,
         ErrorCode::BadRequest,
         ErrorCode::BadParams,
@@ -124,6 +142,14 @@ impl ErrorCode {
         ErrorCode::DeliveryFailed,
         ErrorCode::PrintQueueFull,
         ErrorCode::StorageFull,
+        ErrorCode::PaymentDeclined,
+        ErrorCode::PaymentCancelled,
+        ErrorCode::PaymentUnknownOutcome,
+        ErrorCode::TerminalBusy,
+        ErrorCode::TerminalUnavailable,
+        ErrorCode::InvalidAmount,
+        ErrorCode::PaymentNotFound,
+        ErrorCode::ChangeUnavailable,
     ];
 
     /// The code for its wire text; `None` for text that is not a code (a row written by another
@@ -171,6 +197,14 @@ impl ErrorCode {
             ErrorCode::DeliveryFailed => "DELIVERY_FAILED",
             ErrorCode::PrintQueueFull => "PRINT_QUEUE_FULL",
             ErrorCode::StorageFull => "STORAGE_FULL",
+            ErrorCode::PaymentDeclined => "PAYMENT_DECLINED",
+            ErrorCode::PaymentCancelled => "PAYMENT_CANCELLED",
+            ErrorCode::PaymentUnknownOutcome => "PAYMENT_UNKNOWN_OUTCOME",
+            ErrorCode::TerminalBusy => "TERMINAL_BUSY",
+            ErrorCode::TerminalUnavailable => "TERMINAL_UNAVAILABLE",
+            ErrorCode::InvalidAmount => "INVALID_AMOUNT",
+            ErrorCode::PaymentNotFound => "PAYMENT_NOT_FOUND",
+            ErrorCode::ChangeUnavailable => "CHANGE_UNAVAILABLE",
         }
     }
 }

@@ -6,6 +6,8 @@
 //! SQLite work off the async runtime. Writes the client was told succeeded are committed before the
 //! reply. This file knows no module's tables.
 
+pub mod group_commit;
+
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -159,6 +161,20 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_database_is_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = dir("mode");
+        let store = Store::open(&d).unwrap();
+        let mode = std::fs::metadata(store.path())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
     }
 
     #[test]

@@ -89,7 +89,9 @@ impl SerialSettings {
 pub fn open(path: &str, settings: &SerialSettings) -> std::io::Result<BoxedIo> {
     use tokio_serial::SerialPortBuilderExt;
     #[cfg(windows)]
-    let path = platform::device_name(path);
+    let device = platform::device_name(path);
+    #[cfg(windows)]
+    let path = device.as_str();
     let parity = match settings.parity {
         Parity::None => tokio_serial::Parity::None,
         Parity::Even => tokio_serial::Parity::Even,
@@ -106,7 +108,7 @@ pub fn open(path: &str, settings: &SerialSettings) -> std::io::Result<BoxedIo> {
     } else {
         tokio_serial::StopBits::One
     };
-    let port = tokio_serial::new(path.to_string(), settings.baud)
+    let port = tokio_serial::new(path, settings.baud)
         .data_bits(data_bits)
         .parity(parity)
         .stop_bits(stop_bits)

@@ -3,7 +3,7 @@
 //! that prefix for names that lack it, so this only normalises what users type.
 
 /// The name to hand to the OS for `path` as written in a URI.
-pub fn device_name(path: &str) -> String {
+pub(crate) fn device_name(path: &str) -> String {
     let trimmed = path.trim();
     // `serial:////./COM10` leaves `//./COM10` after the scheme.
     let unslashed = trimmed

@@ -71,6 +71,7 @@ async fn serve_pty(printer: &VirtualPrinter, path: &std::path::Path) -> anyhow::
 }
 
 #[cfg(not(unix))]
+#[allow(clippy::unused_async)] // the same signature as the Unix one, which awaits
 async fn serve_pty(_printer: &VirtualPrinter, _path: &std::path::Path) -> anyhow::Result<()> {
     bail!("pty pairs are Unix-only; on Windows use --port (TCP) or --epos-port")
 }

@@ -176,6 +176,64 @@ export interface PrintOptionsInput {
   /** keep the job while the printer is offline or out of paper; `false`: fail at once instead; default true */
   queue?: boolean;
 }
+/** a payment as journaled (SALE/REFUND/REVERSAL replies, FAILURE DETAILS, JOURNAL entries). Card data is the masked PAN only */
+export interface Payment {
+  /** the request's UUIDV4 (the idempotency key) */
+  PAYMENT: string;
+  /** see docs/payments.md */
+  STATE: "RECEIVED" | "SENT" | "IN_PROGRESS" | "APPROVED" | "DECLINED" | "CANCELLED" | "UNKNOWN_OUTCOME" | "REFUNDED" | "REVERSED";
+  OPERATION: "SALE" | "REFUND" | "REVERSAL";
+  /** cents */
+  AMOUNT: number;
+  /** ISO 4217 letters */
+  CURRENCY: string;
+  /** the terminal's name */
+  TERMINAL: string;
+  /** the POS's REFERENCE (a card number in it is masked) */
+  REFERENCE: string | null;
+  /** what the terminal was given (myPOS SID): derived from the UUIDV4 */
+  TERMINAL_REFERENCE: string;
+  /** the sale a refund or reversal is about */
+  ORIGINAL: string | null;
+  AUTH_CODE: string | null;
+  /** masked PAN (`476173******0010`) */
+  CARD: string | null;
+  BRAND: string | null;
+  RRN: string | null;
+  ENTRY_MODE: string | null;
+  /** the receipt lines the terminal returned */
+  RECEIPT: Array<string>;
+  /** a sentence for the cashier */
+  MESSAGE: string | null;
+  /** the FAILURE code when not approved */
+  CODE: string | null;
+  /** who resolved an unknown outcome, and the note */
+  RESOLUTION: string | null;
+  /** Unix ms */
+  CREATED_AT: number;
+  /** Unix ms */
+  UPDATED_AT: number;
+  /** true when this request did not start the charge: the same UUIDV4 was already running (attached) or settled (journaled outcome) */
+  REPLAYED: boolean;
+}
+/** a payment terminal's state */
+export interface PaymentTerminalStatus {
+  TERMINAL: string;
+  URI: string;
+  /** answered a PING now; null while a payment runs (it is not disturbed) */
+  REACHABLE: boolean | null;
+  BUSY: boolean;
+  /** the payment in progress: `{PAYMENT, AMOUNT, STAGE, RECONCILING}` */
+  PAYMENT: Record<string, unknown> | null;
+  /** UUIDV4s of UNKNOWN_OUTCOME payments waiting for PAYMENT_RESOLVE */
+  UNRESOLVED: Array<string>;
+}
+/** a Paytef pinpad's state */
+export interface PaytefStatus extends PaymentTerminalStatus {
+  CLOUD: boolean;
+  /** `/pinpad/status`: `{TCOD, BUSY}`, or `{ERROR}` */
+  PINPAD: Record<string, unknown> | null;
+}
 
 // ---- events (protocol/pispas.json "events") ----
 /** every `HEARTBEAT_SECS` to `BASE SUBSCRIBE`rs, and once after `BASE HEARTBEAT` (from BASE) */
@@ -229,6 +287,46 @@ export interface LogEntryEvent {
   EVENT: "LOG_ENTRY";
   ENTRY: LogEntry;
 }
+/** a payment's progress, to every connection waiting for it (`MESSAGE_UUID` = the payment's UUIDV4), in the order the terminal reports it: `SENT`, `PRESENT_CARD`, `READING_CARD`, `PIN`, `PROCESSING`, `FINISHED` (from MYPOS, PAYTEF, CASHGUARD) */
+export interface PaymentEvent {
+  EVENT: "PAYMENT";
+  TARGET: string;
+  TERMINAL: string;
+  PAYMENT: string;
+  STAGE: "SENT" | "PRESENT_CARD" | "READING_CARD" | "PIN" | "PROCESSING" | "FINISHED";
+  /** the terminal's own stage and status (myPOS `{STAGE, STATUS}`, Paytef `{cardStatus}`) */
+  TERMINAL_STATUS: unknown;
+}
+/** a cash payment's running total, to every connection waiting for it (`MESSAGE_UUID` = the payment's UUIDV4): first with `INSERTED: 0` when the machine waits for cash (from CASHGUARD) */
+export interface InsertedEvent {
+  EVENT: "INSERTED";
+  PAYMENT: string;
+  TERMINAL: string;
+  /** cents */
+  DUE: number;
+  /** cents inserted so far */
+  INSERTED: number;
+  /** cents still due */
+  REMAINING: number;
+}
+/** to every connection: a cassette crossed a level (`EMPTY`, `LOW`, `HIGH`, `FULL`) (from CASHGUARD) */
+export interface CashLevelEvent {
+  EVENT: "CASH_LEVEL";
+  TERMINAL: string;
+  LEVEL: "EMPTY" | "LOW" | "HIGH" | "FULL" | "UNKNOWN";
+  /** cents */
+  DENOMINATION: number;
+  COUNT: number;
+  MESSAGE: string;
+}
+/** to every connection: the machine reports an error (a jam); `RESET` after clearing it (from CASHGUARD) */
+export interface CashErrorEvent {
+  EVENT: "CASH_ERROR";
+  TERMINAL: string;
+  ERROR: number;
+  MESSAGE: string;
+  INFO: string;
+}
 
 /** Every EVENT name and the type of its MESSAGE_DATA. */
 export interface EventMap {
@@ -239,6 +337,10 @@ export interface EventMap {
   JOB: JobEvent;
   PRINTER: PrinterEvent;
   LOG_ENTRY: LogEntryEvent;
+  PAYMENT: PaymentEvent;
+  INSERTED: InsertedEvent;
+  CASH_LEVEL: CashLevelEvent;
+  CASH_ERROR: CashErrorEvent;
 }
 export type EventName = keyof EventMap;
 
@@ -811,6 +913,372 @@ export interface PrintHelpers {
   unsubscribe(params?: PrintUnsubscribeParams, options?: CallOptions): Promise<PrintUnsubscribeReply>;
 }
 
+/** Parameters of CASHGUARD START_PAYMENT. */
+export interface CashguardStartPaymentParams {
+  /** cents (> 0, ≤ `PAYMENT_MAX_AMOUNT`); ≥ 1, ≤ 100000000 */
+  amount: number;
+  /** ISO 4217 letters; default `PAYMENT_CURRENCY` */
+  currency?: string;
+  /** the POS's ticket number (≤ 32 characters) */
+  reference?: string;
+  /** cents the customer hands over, when known: the machine is asked first whether it can pay the change (`CHANGE_UNAVAILABLE` at once when not); ≥ 1 */
+  tendered?: number;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD START_PAYMENT: when **paid**: the Payment plus `INSERTED`, `CHANGE` (paid back) and `REST` (change the machine could not pay: the cashier pays it by hand). Anything else is a FAILURE (`PAYMENT_CANCELLED` after a regret, `PAYMENT_UNKNOWN_OUTCOME` after a jam with cash in, `TERMINAL_BUSY`, `TERMINAL_UNAVAILABLE`, `CHANGE_UNAVAILABLE`, `INVALID_AMOUNT`) with the Payment in `DETAILS` */
+export type CashguardStartPaymentReply = Payment;
+/** Parameters of CASHGUARD CANCEL. */
+export interface CashguardCancelParams {
+  /** its UUIDV4 (default: whatever runs) */
+  payment?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD CANCEL: `{TERMINAL, PAYMENT, CANCEL_REQUESTED: true}`; `PAYMENT_NOT_FOUND` when nothing runs */
+export type CashguardCancelReply = {
+  TERMINAL: string;
+  PAYMENT: string;
+  CANCEL_REQUESTED: boolean;
+};
+/** Parameters of CASHGUARD DISPENSE. */
+export interface CashguardDispenseParams {
+  /** cents (> 0, ≤ `PAYMENT_MAX_AMOUNT`); ≥ 1, ≤ 100000000 */
+  amount: number;
+  /** default `PAYMENT_CURRENCY` */
+  currency?: string;
+  /** why (≤ 32 characters) */
+  reference?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD DISPENSE: the Payment plus `DISPENSED` and `REST` (what could not be paid out) */
+export type CashguardDispenseReply = Payment;
+/** Parameters of CASHGUARD BALANCE. */
+export interface CashguardBalanceParams {}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD BALANCE: `{LEVELS: [{DENOMINATION, COUNT, TOTAL}], TOTAL}` in cents */
+export type CashguardBalanceReply = {
+  LEVELS: Array<{
+    DENOMINATION: number;
+    COUNT: number;
+    TOTAL: number;
+  }>;
+  TOTAL: number;
+};
+/** Parameters of CASHGUARD STATUS. */
+export interface CashguardStatusParams {}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD STATUS: `{TERMINAL, LIBRARY, PORT, OPEN, STATE: OK|BUSY|ERROR, ERROR, INSERTED, BUSY, PAYMENT, UNRESOLVED}` */
+export type CashguardStatusReply = {
+  TERMINAL: string;
+  OPEN: boolean;
+  STATE: "OK" | "BUSY" | "ERROR";
+  BUSY: boolean;
+  INSERTED: number;
+  UNRESOLVED: Array<string>;
+  [field: string]: unknown;
+};
+/** Parameters of CASHGUARD OPEN. */
+export interface CashguardOpenParams {}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD OPEN: `{OPEN: true}` */
+export type CashguardOpenReply = {
+  OPEN: boolean;
+};
+/** Parameters of CASHGUARD CLOSE. */
+export interface CashguardCloseParams {}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD CLOSE: `{OPEN: false}` */
+export type CashguardCloseReply = {
+  OPEN: boolean;
+};
+/** Parameters of CASHGUARD RESET. */
+export interface CashguardResetParams {}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD RESET: `{RESET: true}` */
+export type CashguardResetReply = {
+  RESET: boolean;
+};
+/** Parameters of CASHGUARD JOURNAL. */
+export interface CashguardJournalParams {
+  /** filter (the machine is DEFAULT) */
+  terminal?: string;
+  /** filter */
+  state?: "RECEIVED" | "SENT" | "IN_PROGRESS" | "APPROVED" | "DECLINED" | "CANCELLED" | "UNKNOWN_OUTCOME" | "REFUNDED" | "REVERSED";
+  /** Unix ms, created at or after; ≥ 0 */
+  fromMs?: number;
+  /** Unix ms, created at or before; ≥ 0 */
+  toMs?: number;
+  /** most entries; ≥ 1, ≤ 1000; default 100 */
+  limit?: number;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD JOURNAL: Payments */
+export type CashguardJournalReply = Array<Payment>;
+/** Parameters of CASHGUARD PAYMENT_RESOLVE. */
+export interface CashguardPaymentResolveParams {
+  /** its UUIDV4 */
+  payment: string;
+  /** what the terminal shows */
+  outcome: "APPROVED" | "DECLINED";
+  /** who checked what (kept in `RESOLUTION`) */
+  note?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CASHGUARD PAYMENT_RESOLVE: the Payment as it is now */
+export type CashguardPaymentResolveReply = Payment;
+/** the CashGuard cash recycler through the vendor's library (`CASHGUARD=lib://<path to cglogics.dll>?port=COM1`). Cash payments are journaled by their UUIDV4 like card payments; see docs/payments.md */
+export interface CashguardHelpers {
+  /** takes a cash payment: the reply comes when the customer has paid and the change is out (safe to retry: the UUIDV4 is its idempotency key). Wire: CASHGUARD START_PAYMENT. */
+  startPayment(params: CashguardStartPaymentParams, options?: CallOptions): Promise<CashguardStartPaymentReply>;
+  /** the customer changes their mind: the cash inserted for the payment in progress is handed back (regret); the payment then ends `CANCELLED`. Wire: CASHGUARD CANCEL. */
+  cancel(params?: CashguardCancelParams, options?: CallOptions): Promise<CashguardCancelReply>;
+  /** pays an amount out of the machine (a withdrawal or a cash refund), journaled like a payment (needs the admin token; safe to retry: the UUIDV4 is its idempotency key). Wire: CASHGUARD DISPENSE. */
+  dispense(params: CashguardDispenseParams, options?: CallOptions): Promise<CashguardDispenseReply>;
+  /** the machine's levels (`infoCG`). Wire: CASHGUARD BALANCE. */
+  balance(params?: CashguardBalanceParams, options?: CallOptions): Promise<CashguardBalanceReply>;
+  /** the machine's state. Wire: CASHGUARD STATUS. */
+  status(params?: CashguardStatusParams, options?: CallOptions): Promise<CashguardStatusReply>;
+  /** opens the session (`loginStrCG`); done at start. Wire: CASHGUARD OPEN. */
+  open(params?: CashguardOpenParams, options?: CallOptions): Promise<CashguardOpenReply>;
+  /** closes the session (`logoutCG`); refused while a payment runs. Wire: CASHGUARD CLOSE. */
+  close(params?: CashguardCloseParams, options?: CallOptions): Promise<CashguardCloseReply>;
+  /** clears an error after a jam was removed (`resetCG`). Wire: CASHGUARD RESET. */
+  reset(params?: CashguardResetParams, options?: CallOptions): Promise<CashguardResetReply>;
+  /** this TARGET's payments, newest first. Wire: CASHGUARD JOURNAL. */
+  journal(params?: CashguardJournalParams, options?: CallOptions): Promise<CashguardJournalReply>;
+  /** settles an `UNKNOWN_OUTCOME` cash payment with what counting the cash showed (needs the admin token). Wire: CASHGUARD PAYMENT_RESOLVE. */
+  paymentResolve(params: CashguardPaymentResolveParams, options?: CallOptions): Promise<CashguardPaymentResolveReply>;
+}
+
+/** Parameters of PAYTEF SALE. */
+export interface PaytefSaleParams {
+  /** cents (> 0, ≤ `PAYMENT_MAX_AMOUNT`); ≥ 1, ≤ 100000000 */
+  amount: number;
+  /** ISO 4217 letters; default `PAYMENT_CURRENCY` (EUR) */
+  currency?: string;
+  /** the POS's ticket number (≤ 32 characters), sent to the terminal */
+  reference?: string;
+  /** the pinpad's name (`PAYTEF_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to PAYTEF SALE: when **approved**: the Payment (`STATE: APPROVED`, `AUTH_CODE`, `CARD` masked, `BRAND`, `RECEIPT`, `REPLAYED`). Anything else is a FAILURE (`PAYMENT_DECLINED`, `PAYMENT_CANCELLED`, `PAYMENT_UNKNOWN_OUTCOME`, `TERMINAL_BUSY`, `TERMINAL_UNAVAILABLE`, `INVALID_AMOUNT`) with the Payment in `DETAILS` */
+export type PaytefSaleReply = Payment;
+/** Parameters of PAYTEF REFUND. */
+export interface PaytefRefundParams {
+  /** cents (> 0, ≤ `PAYMENT_MAX_AMOUNT`); ≥ 1, ≤ 100000000 */
+  amount: number;
+  /** ISO 4217 letters; default `PAYMENT_CURRENCY` (EUR) */
+  currency?: string;
+  /** the POS's ticket number (≤ 32 characters), sent to the terminal */
+  reference?: string;
+  /** the UUIDV4 of the sale refunded (optional); it becomes `REFUNDED` */
+  original?: string;
+  /** the pinpad's name (`PAYTEF_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to PAYTEF REFUND: when **approved**: the Payment (`STATE: APPROVED`, `AUTH_CODE`, `CARD` masked, `BRAND`, `RECEIPT`, `REPLAYED`). Anything else is a FAILURE (`PAYMENT_DECLINED`, `PAYMENT_CANCELLED`, `PAYMENT_UNKNOWN_OUTCOME`, `TERMINAL_BUSY`, `TERMINAL_UNAVAILABLE`, `INVALID_AMOUNT`) with the Payment in `DETAILS` */
+export type PaytefRefundReply = Payment;
+/** Parameters of PAYTEF CANCEL. */
+export interface PaytefCancelParams {
+  /** its UUIDV4 (default: whatever runs) */
+  payment?: string;
+  /** the pinpad's name (`PAYTEF_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to PAYTEF CANCEL: `{TERMINAL, PAYMENT, CANCEL_REQUESTED: true}`; `DEVICE_REFUSED` when the pinpad would not (the bank is processing), `PAYMENT_NOT_FOUND` when nothing runs */
+export type PaytefCancelReply = {
+  TERMINAL: string;
+  PAYMENT: string;
+  CANCEL_REQUESTED: boolean;
+};
+/** Parameters of PAYTEF STATUS. */
+export interface PaytefStatusParams {
+  /** the pinpad's name (`PAYTEF_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to PAYTEF STATUS: with `TERMINAL`: `{TERMINAL, URI, CLOUD, REACHABLE, PINPAD: {TCOD, BUSY} or {ERROR}, BUSY, PAYMENT, UNRESOLVED}`; without it an array of those */
+export type PaytefStatusReply = PaytefStatus | Array<PaytefStatus>;
+/** Parameters of PAYTEF JOURNAL. */
+export interface PaytefJournalParams {
+  /** filter */
+  terminal?: string;
+  /** filter */
+  state?: "RECEIVED" | "SENT" | "IN_PROGRESS" | "APPROVED" | "DECLINED" | "CANCELLED" | "UNKNOWN_OUTCOME" | "REFUNDED" | "REVERSED";
+  /** Unix ms, created at or after; ≥ 0 */
+  fromMs?: number;
+  /** Unix ms, created at or before; ≥ 0 */
+  toMs?: number;
+  /** most entries; ≥ 1, ≤ 1000; default 100 */
+  limit?: number;
+}
+/** MESSAGE_DATA of a SUCCESS reply to PAYTEF JOURNAL: Payments */
+export type PaytefJournalReply = Array<Payment>;
+/** Parameters of PAYTEF RECEIPT. */
+export interface PaytefReceiptParams {
+  /** its UUIDV4 */
+  payment: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to PAYTEF RECEIPT: `{PAYMENT, STATE, TERMINAL, RECEIPT: [lines]}` */
+export type PaytefReceiptReply = {
+  PAYMENT: string;
+  STATE: string;
+  TERMINAL: string;
+  RECEIPT: Array<string>;
+};
+/** Parameters of PAYTEF PAYMENT_RESOLVE. */
+export interface PaytefPaymentResolveParams {
+  /** its UUIDV4 */
+  payment: string;
+  /** what the terminal shows */
+  outcome: "APPROVED" | "DECLINED";
+  /** who checked what (kept in `RESOLUTION`) */
+  note?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to PAYTEF PAYMENT_RESOLVE: the Payment as it is now */
+export type PaytefPaymentResolveReply = Payment;
+/** Paytef pinpads over their JSON API, local (`PAYTEF=http://<pinpad-ip>:8887`) or Paytef Cloud. Every payment is journaled by its UUIDV4 before the pinpad hears of it and is never charged twice; see docs/payments.md */
+export interface PaytefHelpers {
+  /** charges a card; the reply comes when the outcome is final. The UUIDV4 is the payment's idempotency key: the same one again never charges twice (safe to retry: the UUIDV4 is its idempotency key). Wire: PAYTEF SALE. */
+  sale(params: PaytefSaleParams, options?: CallOptions): Promise<PaytefSaleReply>;
+  /** pays money back to a card (a new payment with its own UUIDV4) (safe to retry: the UUIDV4 is its idempotency key). Wire: PAYTEF REFUND. */
+  refund(params: PaytefRefundParams, options?: CallOptions): Promise<PaytefRefundReply>;
+  /** asks the pinpad to cancel the payment in progress (`/pinpad/cancel`). The payment's own reply still says how it ended: a pinpad that says "cancelled" and approves anyway is reported APPROVED. Wire: PAYTEF CANCEL. */
+  cancel(params?: PaytefCancelParams, options?: CallOptions): Promise<PaytefCancelReply>;
+  /** a pinpad's state (`/pinpad/status` when idle), or every pinpad's. Wire: PAYTEF STATUS. */
+  status(params?: PaytefStatusParams, options?: CallOptions): Promise<PaytefStatusReply>;
+  /** this TARGET's payments, newest first. Wire: PAYTEF JOURNAL. */
+  journal(params?: PaytefJournalParams, options?: CallOptions): Promise<PaytefJournalReply>;
+  /** the stored receipt of a payment, to reprint it. Wire: PAYTEF RECEIPT. */
+  receipt(params: PaytefReceiptParams, options?: CallOptions): Promise<PaytefReceiptReply>;
+  /** settles an `UNKNOWN_OUTCOME` payment with the outcome the operator read on the terminal (or the acquirer's records) (needs the admin token). Wire: PAYTEF PAYMENT_RESOLVE. */
+  paymentResolve(params: PaytefPaymentResolveParams, options?: CallOptions): Promise<PaytefPaymentResolveReply>;
+}
+
+/** Parameters of MYPOS SALE. */
+export interface MyposSaleParams {
+  /** cents (> 0, ≤ `PAYMENT_MAX_AMOUNT`); ≥ 1, ≤ 100000000 */
+  amount: number;
+  /** ISO 4217 letters; default `PAYMENT_CURRENCY` (EUR) */
+  currency?: string;
+  /** the POS's ticket number (≤ 32 characters), sent to the terminal */
+  reference?: string;
+  /** the terminal's name (`MYPOS_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS SALE: when **approved**: the Payment (`STATE: APPROVED`, `AUTH_CODE`, `CARD` masked, `BRAND`, `RECEIPT`, `REPLAYED`). Anything else is a FAILURE (`PAYMENT_DECLINED`, `PAYMENT_CANCELLED`, `PAYMENT_UNKNOWN_OUTCOME`, `TERMINAL_BUSY`, `TERMINAL_UNAVAILABLE`, `INVALID_AMOUNT`) with the Payment in `DETAILS` */
+export type MyposSaleReply = Payment;
+/** Parameters of MYPOS REFUND. */
+export interface MyposRefundParams {
+  /** cents (> 0, ≤ `PAYMENT_MAX_AMOUNT`); ≥ 1, ≤ 100000000 */
+  amount: number;
+  /** ISO 4217 letters; default `PAYMENT_CURRENCY` (EUR) */
+  currency?: string;
+  /** the POS's ticket number (≤ 32 characters), sent to the terminal */
+  reference?: string;
+  /** the UUIDV4 of the sale refunded (optional for myPOS); it becomes `REFUNDED` */
+  original?: string;
+  /** the terminal's name (`MYPOS_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS REFUND: when **approved**: the Payment (`STATE: APPROVED`, `AUTH_CODE`, `CARD` masked, `BRAND`, `RECEIPT`, `REPLAYED`). Anything else is a FAILURE (`PAYMENT_DECLINED`, `PAYMENT_CANCELLED`, `PAYMENT_UNKNOWN_OUTCOME`, `TERMINAL_BUSY`, `TERMINAL_UNAVAILABLE`, `INVALID_AMOUNT`) with the Payment in `DETAILS` */
+export type MyposRefundReply = Payment;
+/** Parameters of MYPOS REVERSAL. */
+export interface MyposReversalParams {
+  /** the UUIDV4 of the approved sale to void */
+  original: string;
+  /** the terminal's name (`MYPOS_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS REVERSAL: when **approved**: the Payment (`STATE: APPROVED`, `AUTH_CODE`, `CARD` masked, `BRAND`, `RECEIPT`, `REPLAYED`). Anything else is a FAILURE (`PAYMENT_DECLINED`, `PAYMENT_CANCELLED`, `PAYMENT_UNKNOWN_OUTCOME`, `TERMINAL_BUSY`, `TERMINAL_UNAVAILABLE`, `INVALID_AMOUNT`) with the Payment in `DETAILS` */
+export type MyposReversalReply = Payment;
+/** Parameters of MYPOS CANCEL. */
+export interface MyposCancelParams {
+  /** its UUIDV4 (default: whatever runs) */
+  payment?: string;
+  /** the terminal's name (`MYPOS_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS CANCEL: never SUCCESS for myPOS: `UNSUPPORTED`, or `PAYMENT_NOT_FOUND` when nothing runs */
+export type MyposCancelReply = Record<string, unknown>;
+/** Parameters of MYPOS STATUS. */
+export interface MyposStatusParams {
+  /** the terminal's name (`MYPOS_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS STATUS: with `TERMINAL`: `{TERMINAL, URI, REACHABLE, BUSY, PAYMENT, UNRESOLVED}`; without it an array of those */
+export type MyposStatusReply = PaymentTerminalStatus | Array<PaymentTerminalStatus>;
+/** Parameters of MYPOS JOURNAL. */
+export interface MyposJournalParams {
+  /** filter */
+  terminal?: string;
+  /** filter */
+  state?: "RECEIVED" | "SENT" | "IN_PROGRESS" | "APPROVED" | "DECLINED" | "CANCELLED" | "UNKNOWN_OUTCOME" | "REFUNDED" | "REVERSED";
+  /** Unix ms, created at or after; ≥ 0 */
+  fromMs?: number;
+  /** Unix ms, created at or before; ≥ 0 */
+  toMs?: number;
+  /** most entries; ≥ 1, ≤ 1000; default 100 */
+  limit?: number;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS JOURNAL: Payments */
+export type MyposJournalReply = Array<Payment>;
+/** Parameters of MYPOS RECEIPT. */
+export interface MyposReceiptParams {
+  /** its UUIDV4 */
+  payment: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS RECEIPT: `{PAYMENT, STATE, TERMINAL, RECEIPT: [lines]}` */
+export type MyposReceiptReply = {
+  PAYMENT: string;
+  STATE: string;
+  TERMINAL: string;
+  RECEIPT: Array<string>;
+};
+/** Parameters of MYPOS PAYMENT_RESOLVE. */
+export interface MyposPaymentResolveParams {
+  /** its UUIDV4 */
+  payment: string;
+  /** what the terminal shows */
+  outcome: "APPROVED" | "DECLINED";
+  /** who checked what (kept in `RESOLUTION`) */
+  note?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS PAYMENT_RESOLVE: the Payment as it is now */
+export type MyposPaymentResolveReply = Payment;
+/** Parameters of MYPOS REPRINT. */
+export interface MyposReprintParams {
+  /** the terminal's name (`MYPOS_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS REPRINT: `{TERMINAL, RECEIPT: [lines]}` */
+export type MyposReprintReply = {
+  TERMINAL: string;
+  RECEIPT: Array<string>;
+};
+/** Parameters of MYPOS PING. */
+export interface MyposPingParams {
+  /** the terminal's name (`MYPOS_<NAME>`); default: DEFAULT, else the only one */
+  terminal?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to MYPOS PING: `{TERMINAL, REACHABLE: true, MS}` */
+export type MyposPingReply = {
+  TERMINAL: string;
+  REACHABLE: boolean;
+  MS: number;
+};
+/** myPOS card terminals over IPP (`MYPOS=tcp://…` or `serial://…`). Every payment is journaled by its UUIDV4 before the terminal hears of it and is never charged twice; see docs/payments.md */
+export interface MyposHelpers {
+  /** charges a card; the reply comes when the outcome is final. The UUIDV4 is the payment's idempotency key: the same one again never charges twice (safe to retry: the UUIDV4 is its idempotency key). Wire: MYPOS SALE. */
+  sale(params: MyposSaleParams, options?: CallOptions): Promise<MyposSaleReply>;
+  /** pays money back to a card (a new payment with its own UUIDV4) (safe to retry: the UUIDV4 is its idempotency key). Wire: MYPOS REFUND. */
+  refund(params: MyposRefundParams, options?: CallOptions): Promise<MyposRefundReply>;
+  /** voids the terminal's last transaction, only when it is the sale named in `ORIGINAL` (it becomes `REVERSED`) (safe to retry: the UUIDV4 is its idempotency key). Wire: MYPOS REVERSAL. */
+  reversal(params: MyposReversalParams, options?: CallOptions): Promise<MyposReversalReply>;
+  /** the payment in progress: a myPOS terminal cannot be interrupted from the till, so this answers UNSUPPORTED with what the cashier does instead (the red key on the terminal). Wire: MYPOS CANCEL. */
+  cancel(params?: MyposCancelParams, options?: CallOptions): Promise<MyposCancelReply>;
+  /** a terminal's state (pinged when idle), or every terminal's. Wire: MYPOS STATUS. */
+  status(params?: MyposStatusParams, options?: CallOptions): Promise<MyposStatusReply>;
+  /** this TARGET's payments, newest first. Wire: MYPOS JOURNAL. */
+  journal(params?: MyposJournalParams, options?: CallOptions): Promise<MyposJournalReply>;
+  /** the stored receipt of a payment, to reprint it. Wire: MYPOS RECEIPT. */
+  receipt(params: MyposReceiptParams, options?: CallOptions): Promise<MyposReceiptReply>;
+  /** settles an `UNKNOWN_OUTCOME` payment with the outcome the operator read on the terminal (or the acquirer's records) (needs the admin token). Wire: MYPOS PAYMENT_RESOLVE. */
+  paymentResolve(params: MyposPaymentResolveParams, options?: CallOptions): Promise<MyposPaymentResolveReply>;
+  /** the terminal prints its last receipt again (REPRINT_RECEIPT). Wire: MYPOS REPRINT. */
+  reprint(params?: MyposReprintParams, options?: CallOptions): Promise<MyposReprintReply>;
+  /** asks the terminal whether it is there. Wire: MYPOS PING. */
+  ping(params?: MyposPingParams, options?: CallOptions): Promise<MyposPingReply>;
+}
+
 /** The typed helpers of every TARGET that has actions: client.<target>.<action>(params). */
 export interface Helpers {
   /** BASE: the handshake and health target every client talks to first; the configurator and the command log. */
@@ -821,11 +1289,17 @@ export interface Helpers {
   readonly rfid: RfidHelpers;
   /** PRINT: receipt printers by name (`PRINTER_<NAME>=<uri>`); requests name them with `PRINTER` (case-insensitive) or leave it out for `DEFAULT_PRINTER`. */
   readonly print: PrintHelpers;
+  /** CASHGUARD: the CashGuard cash recycler through the vendor's library (`CASHGUARD=lib://<path to cglogics.dll>?port=COM1`). Cash payments are journaled by their UUIDV4 like card payments; see docs/payments.md. */
+  readonly cashguard: CashguardHelpers;
+  /** PAYTEF: Paytef pinpads over their JSON API, local (`PAYTEF=http://<pinpad-ip>:8887`) or Paytef Cloud. Every payment is journaled by its UUIDV4 before the pinpad hears of it and is never charged twice; see docs/payments.md. */
+  readonly paytef: PaytefHelpers;
+  /** MYPOS: myPOS card terminals over IPP (`MYPOS=tcp://…` or `serial://…`). Every payment is journaled by its UUIDV4 before the terminal hears of it and is never charged twice; see docs/payments.md. */
+  readonly mypos: MyposHelpers;
 }
 
 // ---- codes ----
 /** Every failure CODE the service sends (MESSAGE_DATA.CODE of a FAILURE). */
-export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","INVALID_CONFIG","NEEDS_ELEVATION","INTERNAL","PRINT_QUEUE_FULL","STORAGE_FULL"] as const;
+export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","INVALID_CONFIG","NEEDS_ELEVATION","INTERNAL","PRINT_QUEUE_FULL","STORAGE_FULL","PAYMENT_DECLINED","PAYMENT_CANCELLED","PAYMENT_UNKNOWN_OUTCOME","TERMINAL_BUSY","TERMINAL_UNAVAILABLE","INVALID_AMOUNT","PAYMENT_NOT_FOUND","CHANGE_UNAVAILABLE"] as const;
 export type ServerCode = (typeof SERVER_CODES)[number];
 /** The SDK's own error codes; never the same as a server code. */
 export const CLIENT_CODES = {
@@ -1281,18 +1755,194 @@ export const PROTOCOL: ProtocolTable = {
     },
     "CASHGUARD": {
       "helper": "cashguard",
-      "available": false,
-      "actions": {}
+      "available": true,
+      "actions": {
+        "START_PAYMENT": {
+          "helper": "startPayment",
+          "within": {
+            "ms": 195000
+          },
+          "idempotent": true
+        },
+        "CANCEL": {
+          "helper": "cancel",
+          "within": {
+            "ms": 5000
+          }
+        },
+        "DISPENSE": {
+          "helper": "dispense",
+          "within": {
+            "ms": 195000
+          },
+          "admin": true,
+          "idempotent": true
+        },
+        "BALANCE": {
+          "helper": "balance",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "STATUS": {
+          "helper": "status",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "OPEN": {
+          "helper": "open",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "CLOSE": {
+          "helper": "close",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "RESET": {
+          "helper": "reset",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "JOURNAL": {
+          "helper": "journal",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "PAYMENT_RESOLVE": {
+          "helper": "paymentResolve",
+          "within": {
+            "ms": 5000
+          },
+          "admin": true
+        }
+      }
     },
     "PAYTEF": {
       "helper": "paytef",
-      "available": false,
-      "actions": {}
+      "available": true,
+      "actions": {
+        "SALE": {
+          "helper": "sale",
+          "within": {
+            "ms": 195000
+          },
+          "idempotent": true
+        },
+        "REFUND": {
+          "helper": "refund",
+          "within": {
+            "ms": 195000
+          },
+          "idempotent": true
+        },
+        "CANCEL": {
+          "helper": "cancel",
+          "within": {
+            "ms": 5000
+          }
+        },
+        "STATUS": {
+          "helper": "status",
+          "within": {
+            "ms": 12000
+          }
+        },
+        "JOURNAL": {
+          "helper": "journal",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "RECEIPT": {
+          "helper": "receipt",
+          "within": {
+            "ms": 5000
+          }
+        },
+        "PAYMENT_RESOLVE": {
+          "helper": "paymentResolve",
+          "within": {
+            "ms": 5000
+          },
+          "admin": true
+        }
+      }
     },
     "MYPOS": {
       "helper": "mypos",
-      "available": false,
-      "actions": {}
+      "available": true,
+      "actions": {
+        "SALE": {
+          "helper": "sale",
+          "within": {
+            "ms": 195000
+          },
+          "idempotent": true
+        },
+        "REFUND": {
+          "helper": "refund",
+          "within": {
+            "ms": 195000
+          },
+          "idempotent": true
+        },
+        "REVERSAL": {
+          "helper": "reversal",
+          "within": {
+            "ms": 195000
+          },
+          "idempotent": true
+        },
+        "CANCEL": {
+          "helper": "cancel",
+          "within": {
+            "ms": 5000
+          }
+        },
+        "STATUS": {
+          "helper": "status",
+          "within": {
+            "ms": 12000
+          }
+        },
+        "JOURNAL": {
+          "helper": "journal",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "RECEIPT": {
+          "helper": "receipt",
+          "within": {
+            "ms": 5000
+          }
+        },
+        "PAYMENT_RESOLVE": {
+          "helper": "paymentResolve",
+          "within": {
+            "ms": 5000
+          },
+          "admin": true
+        },
+        "REPRINT": {
+          "helper": "reprint",
+          "within": {
+            "ms": 12000
+          }
+        },
+        "PING": {
+          "helper": "ping",
+          "within": {
+            "ms": 12000
+          }
+        }
+      }
     },
     "ORDER_KITCHEN": {
       "helper": "orderKitchen",

@@ -2,7 +2,7 @@
 //! expects them). PowerShell is always present on supported Windows versions.
 
 /// The printer names, or why they could not be listed.
-pub async fn printers() -> Result<Vec<String>, String> {
+pub(crate) async fn printers() -> Result<Vec<String>, String> {
     // CREATE_NO_WINDOW: no console flashes up from the desktop app.
     const CREATE_NO_WINDOW: u32 = 0x0800_0000;
     let out = tokio::process::Command::new("powershell.exe")

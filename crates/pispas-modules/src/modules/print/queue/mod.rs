@@ -6,7 +6,6 @@
 //! blocks its own worker.
 
 mod budget;
-mod group_commit;
 pub mod state;
 pub mod store;
 mod turnstile;
@@ -25,6 +24,7 @@ use super::state::PrinterState;
 use crate::clock::now_ms_i64;
 use crate::events::{Audience, DeviceState, Event, EventBus};
 use crate::protocol::ErrorCode;
+use crate::store::group_commit::GroupCommit;
 use crate::store::StoreError;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -114,7 +114,7 @@ pub struct Queue {
 
 struct Inner {
     store: JobStore,
-    inserter: group_commit::Inserter,
+    inserter: GroupCommit<NewJob, Inserted>,
     events: EventBus,
     renderer: Renderer,
     config: Arc<PrintConfig>,
@@ -150,7 +150,15 @@ impl Queue {
         let budget = budget::Budget::new(config.queue_max_bytes, config.max_pending_renders, 0);
         let queue = Queue {
             inner: Arc::new(Inner {
-                inserter: group_commit::Inserter::start(store.clone(), tracker, shutdown.clone()),
+                inserter: {
+                    let s = store.clone();
+                    GroupCommit::start(
+                        "print jobs",
+                        Arc::new(move |jobs: &[NewJob]| s.insert_batch_blocking(jobs)),
+                        tracker,
+                        shutdown.clone(),
+                    )
+                },
                 store,
                 events,
                 renderer,

@@ -26,6 +26,7 @@ pub const GUARD_ARG: &str = "--pispas-browser-guard=";
 /// Profile folders are named `pispas-chromium-<service pid>-<n>` in the temporary folder.
 pub(super) const PROFILE_PREFIX: &str = "pispas-chromium-";
 /// The guard writes the browser's pid here, inside the profile folder.
+#[cfg(unix)]
 const PID_FILE: &str = "browser.pid";
 
 /// Whether this process was started as a guard.

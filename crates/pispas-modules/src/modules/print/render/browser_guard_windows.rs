@@ -76,6 +76,6 @@ pub(super) fn alive(pid: u32) -> bool {
         let mut code = 0u32;
         let ok = GetExitCodeProcess(process, &raw mut code) != 0;
         CloseHandle(process);
-        ok && code == STILL_ACTIVE.cast_unsigned()
+        ok && i32::try_from(code) == Ok(STILL_ACTIVE)
     }
 }

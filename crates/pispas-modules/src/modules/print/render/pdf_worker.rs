@@ -33,6 +33,7 @@ static EXE: Mutex<Option<PathBuf>> = Mutex::new(None);
 const ABORT_ON_ENV: &str = "PISPAS_PDF_WORKER_ABORT_ON";
 
 /// The program [`enable`] named, which also serves as the browser guard (`browser_guard.rs`).
+#[cfg(unix)]
 pub(super) fn helper_exe() -> Option<PathBuf> {
     EXE.lock().ok().and_then(|e| e.clone())
 }

@@ -8,7 +8,14 @@
 use super::spooler::SystemPrinter;
 use super::TransportError;
 use crate::modules::print::escpos::status::NotReady;
-use windows_sys::Win32::Graphics::Printing::*;
+use windows_sys::Win32::Graphics::Printing::{
+    ClosePrinter, EndDocPrinter, EndPagePrinter, EnumPrintersW, GetPrinterW, OpenPrinterW,
+    StartDocPrinterW, StartPagePrinter, WritePrinter, DOC_INFO_1W, PRINTER_ATTRIBUTE_WORK_OFFLINE,
+    PRINTER_ENUM_CONNECTIONS, PRINTER_ENUM_LOCAL, PRINTER_HANDLE, PRINTER_INFO_2W,
+    PRINTER_STATUS_DOOR_OPEN, PRINTER_STATUS_ERROR, PRINTER_STATUS_NOT_AVAILABLE,
+    PRINTER_STATUS_OFFLINE, PRINTER_STATUS_PAPER_JAM, PRINTER_STATUS_PAPER_OUT,
+    PRINTER_STATUS_PAUSED,
+};
 
 fn wide(s: &str) -> Vec<u16> {
     s.encode_utf16().chain(std::iter::once(0)).collect()
@@ -26,7 +33,7 @@ impl Handle {
         let name = wide(queue);
         let mut h = PRINTER_HANDLE::default();
         // SAFETY: `name` is NUL-terminated and outlives the call; `h` is a valid out pointer.
-        let ok = unsafe { OpenPrinterW(name.as_ptr(), &mut h, std::ptr::null()) };
+        let ok = unsafe { OpenPrinterW(name.as_ptr(), &raw mut h, std::ptr::null()) };
         if ok == 0 {
             return Err(last_error(&format!("no printer {queue:?}")));
         }
@@ -42,7 +49,7 @@ impl Drop for Handle {
 }
 
 /// Sends `bytes` as one RAW document.
-pub fn write_raw(queue: &str, bytes: &[u8]) -> Result<(), TransportError> {
+pub(crate) fn write_raw(queue: &str, bytes: &[u8]) -> Result<(), TransportError> {
     let h = Handle::open(queue)?;
     let mut doc_name = wide("Pispas receipt");
     let mut datatype = wide("RAW");
@@ -52,14 +59,21 @@ pub fn write_raw(queue: &str, bytes: &[u8]) -> Result<(), TransportError> {
         pDatatype: datatype.as_mut_ptr(),
     };
     // SAFETY: `info` points at NUL-terminated buffers alive for the call.
-    if unsafe { StartDocPrinterW(h.0, 1, &info) } == 0 {
+    if unsafe { StartDocPrinterW(h.0, 1, &raw const info) } == 0 {
         return Err(last_error("StartDocPrinter"));
     }
     // SAFETY: valid handle with a started document.
     unsafe { StartPagePrinter(h.0) };
     let mut written = 0u32;
     // SAFETY: `bytes` is valid for `len` bytes; `written` is a valid out pointer.
-    let ok = unsafe { WritePrinter(h.0, bytes.as_ptr().cast(), bytes.len() as u32, &mut written) };
+    let ok = unsafe {
+        WritePrinter(
+            h.0,
+            bytes.as_ptr().cast(),
+            bytes.len() as u32,
+            &raw mut written,
+        )
+    };
     // SAFETY: valid handle; ends what was started above.
     unsafe {
         EndPagePrinter(h.0);
@@ -93,21 +107,21 @@ fn describe(status: u32, attributes: u32) -> (String, bool, Option<NotReady>) {
 }
 
 /// The queue's state word, whether it takes jobs, and why not.
-pub fn state(queue: &str) -> Result<(String, bool, Option<NotReady>), TransportError> {
+pub(crate) fn state(queue: &str) -> Result<(String, bool, Option<NotReady>), TransportError> {
     let h = Handle::open(queue)?;
     let mut needed = 0u32;
     // SAFETY: a size query with a null buffer of length 0.
-    unsafe { GetPrinterW(h.0, 2, std::ptr::null_mut(), 0, &mut needed) };
+    unsafe { GetPrinterW(h.0, 2, std::ptr::null_mut(), 0, &raw mut needed) };
     if needed == 0 {
         return Err(last_error("GetPrinter"));
     }
     let mut buf = vec![0u64; (needed as usize).div_ceil(8)];
     // SAFETY: `buf` has at least `needed` bytes and is 8-byte aligned for PRINTER_INFO_2W.
-    if unsafe { GetPrinterW(h.0, 2, buf.as_mut_ptr().cast(), needed, &mut needed) } == 0 {
+    if unsafe { GetPrinterW(h.0, 2, buf.as_mut_ptr().cast(), needed, &raw mut needed) } == 0 {
         return Err(last_error("GetPrinter"));
     }
     // SAFETY: the call filled a PRINTER_INFO_2W at the start of `buf`.
-    let info = unsafe { &*(buf.as_ptr() as *const PRINTER_INFO_2W) };
+    let info = unsafe { &*buf.as_ptr().cast::<PRINTER_INFO_2W>() };
     Ok(describe(info.Status, info.Attributes))
 }
 
@@ -126,7 +140,7 @@ fn from_wide(p: windows_sys::core::PWSTR) -> String {
 }
 
 /// Local and connected printers.
-pub fn list() -> Vec<SystemPrinter> {
+pub(crate) fn list() -> Vec<SystemPrinter> {
     let flags = PRINTER_ENUM_LOCAL | PRINTER_ENUM_CONNECTIONS;
     let (mut needed, mut count) = (0u32, 0u32);
     // SAFETY: a size query with a null buffer of length 0.
@@ -137,8 +151,8 @@ pub fn list() -> Vec<SystemPrinter> {
             2,
             std::ptr::null_mut(),
             0,
-            &mut needed,
-            &mut count,
+            &raw mut needed,
+            &raw mut count,
         )
     };
     if needed == 0 {
@@ -153,8 +167,8 @@ pub fn list() -> Vec<SystemPrinter> {
             2,
             buf.as_mut_ptr().cast(),
             needed,
-            &mut needed,
-            &mut count,
+            &raw mut needed,
+            &raw mut count,
         )
     };
     if ok == 0 {
@@ -162,7 +176,7 @@ pub fn list() -> Vec<SystemPrinter> {
     }
     // SAFETY: the call wrote `count` PRINTER_INFO_2W records at the start of `buf`.
     let infos = unsafe {
-        std::slice::from_raw_parts(buf.as_ptr() as *const PRINTER_INFO_2W, count as usize)
+        std::slice::from_raw_parts(buf.as_ptr().cast::<PRINTER_INFO_2W>(), count as usize)
     };
     infos
         .iter()
