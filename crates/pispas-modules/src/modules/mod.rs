@@ -8,6 +8,7 @@
 //! `store`, `config`, `transport`, `clock`) and their own folder; what else they need is handed in.
 
 pub mod base;
+pub mod cache;
 pub mod print;
 pub mod rfid;
 pub mod scale;
@@ -32,11 +33,11 @@ pub fn build(
         ModuleKind::Print => Arc::new(print::Print::start(ctx)?),
         ModuleKind::Scale => Arc::new(scale::Scale::start(ctx)?),
         ModuleKind::Rfid => Arc::new(rfid::Rfid::start(ctx)?),
+        ModuleKind::Cache => Arc::new(cache::Cache::start(ctx)?),
         ModuleKind::Cashguard
         | ModuleKind::Paytef
         | ModuleKind::Mypos
         | ModuleKind::OrderKitchen
-        | ModuleKind::Cache
         | ModuleKind::Log
         | ModuleKind::Remote => Arc::new(unavailable::Unavailable::new(kind.target())),
     })

@@ -81,11 +81,17 @@ pub enum ErrorCode {
     DeliveryFailed,
     /// The print queue is full (bytes waiting, or this client's renders waiting): not stored.
     PrintQueueFull,
+    /// A CACHE VALUE is larger than CACHE_MAX_VALUE_BYTES: not stored.
+    ValueTooLarge,
+    /// CACHE is at CACHE_MAX_BYTES: not stored.
+    CacheFull,
+    /// A CACHE write's IF_VERSION is not the key's current version: not stored.
+    VersionConflict,
 }
 
 impl ErrorCode {
     /// Every code, in the order docs/protocol.md lists them.
-    pub const ALL: [ErrorCode; 35] = [
+    pub const ALL: [ErrorCode; 38] = [
         ErrorCode::BadJson,
         ErrorCode::BadRequest,
         ErrorCode::BadParams,
@@ -121,6 +127,9 @@ impl ErrorCode {
         ErrorCode::JobExpired,
         ErrorCode::DeliveryFailed,
         ErrorCode::PrintQueueFull,
+        ErrorCode::ValueTooLarge,
+        ErrorCode::CacheFull,
+        ErrorCode::VersionConflict,
     ];
 
     /// The code for its wire text; `None` for text that is not a code (a row written by another
@@ -167,6 +176,9 @@ impl ErrorCode {
             ErrorCode::JobExpired => "JOB_EXPIRED",
             ErrorCode::DeliveryFailed => "DELIVERY_FAILED",
             ErrorCode::PrintQueueFull => "PRINT_QUEUE_FULL",
+            ErrorCode::ValueTooLarge => "VALUE_TOO_LARGE",
+            ErrorCode::CacheFull => "CACHE_FULL",
+            ErrorCode::VersionConflict => "VERSION_CONFLICT",
         }
     }
 }

@@ -6,6 +6,8 @@
 //! SQLite work off the async runtime. Writes the client was told succeeded are committed before the
 //! reply. This file knows no module's tables.
 
+pub mod group_commit;
+
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -76,6 +78,20 @@ impl Store {
             conn: Arc::new(Mutex::new(conn)),
             path,
         })
+    }
+
+    /// Another connection to the same database file, for reads that must not wait behind a
+    /// write's disk flush (WAL lets readers run beside the one writer).
+    ///
+    /// Fails when the file cannot be opened.
+    pub fn reader(&self) -> Result<Store, StoreError> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let file = self
+            .path
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or(FILE);
+        Store::open_file(dir, file)
     }
 
     /// Where the database file is.

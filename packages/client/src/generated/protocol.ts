@@ -176,6 +176,20 @@ export interface PrintOptionsInput {
   /** keep the job while the printer is offline or out of paper; `false`: fail at once instead; default true */
   queue?: boolean;
 }
+/** a key as LIST shows it */
+export interface CacheItem {
+  KEY: string;
+  /** grows with every write to the cache; never reused */
+  VERSION: number;
+  /** ms since the Unix epoch */
+  UPDATED_AT: number;
+  /** when the key expires (ms since the epoch), null for never */
+  EXPIRES_AT: number | null;
+  /** key plus VALUE's JSON text */
+  BYTES: number;
+  /** with `VALUES: true` */
+  VALUE?: unknown;
+}
 
 // ---- events (protocol/pispas.json "events") ----
 /** every `HEARTBEAT_SECS` to `BASE SUBSCRIBE`rs, and once after `BASE HEARTBEAT` (from BASE) */
@@ -229,6 +243,26 @@ export interface LogEntryEvent {
   EVENT: "LOG_ENTRY";
   ENTRY: LogEntry;
 }
+/** to `CACHE SUBSCRIBE`rs, when another client changes a key under the subscribed prefix (`MESSAGE_UUID` = the SUBSCRIBE's UUIDV4). Expiry sends no event (from CACHE) */
+export interface CacheEvent {
+  EVENT: "CACHE";
+  CHANGE: "SET" | "DELETE" | "CLEAR";
+  SHARED: boolean;
+  /** SET and DELETE */
+  KEY?: string;
+  /** SET: the new value */
+  VALUE?: unknown;
+  /** SET */
+  VERSION?: number;
+  /** ms since the Unix epoch */
+  UPDATED_AT?: number;
+  /** ms since the Unix epoch */
+  EXPIRES_AT?: number | null;
+  /** CLEAR */
+  PREFIX?: string;
+  /** CLEAR: keys deleted */
+  DELETED?: number;
+}
 
 /** Every EVENT name and the type of its MESSAGE_DATA. */
 export interface EventMap {
@@ -239,6 +273,7 @@ export interface EventMap {
   JOB: JobEvent;
   PRINTER: PrinterEvent;
   LOG_ENTRY: LogEntryEvent;
+  CACHE: CacheEvent;
 }
 export type EventName = keyof EventMap;
 
@@ -811,6 +846,152 @@ export interface PrintHelpers {
   unsubscribe(params?: PrintUnsubscribeParams, options?: CallOptions): Promise<PrintUnsubscribeReply>;
 }
 
+/** Parameters of CACHE SET. */
+export interface CacheSetParams {
+  /** 1–256 characters */
+  key: string;
+  /** any JSON; its text at most `CACHE_MAX_VALUE_BYTES` (1 MiB) else `VALUE_TOO_LARGE` */
+  value: unknown;
+  /** seconds until the key expires (absent: never); ≥ 1, ≤ 315360000 */
+  ttlS?: number;
+  /** compare-and-set: store only if the key is at this VERSION (0: only if it does not exist), else `VERSION_CONFLICT` with `DETAILS.VERSION`; ≥ 0 */
+  ifVersion?: number;
+  /** use the shared namespace (every client of this till) instead of this client's own (its Origin's; native clients have one of their own); default false */
+  shared?: boolean;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CACHE SET: `{KEY, VERSION, UPDATED_AT, EXPIRES_AT}`; `CACHE_FULL` when `CACHE_MAX_BYTES` would be exceeded (nothing stored) */
+export type CacheSetReply = {
+  KEY: string;
+  /** grows with every write to the cache; never reused */
+  VERSION: number;
+  /** ms since the Unix epoch */
+  UPDATED_AT: number;
+  /** when the key expires (ms since the epoch), null for never */
+  EXPIRES_AT: number | null;
+};
+/** Parameters of CACHE GET. */
+export interface CacheGetParams {
+  /** 1–256 characters */
+  key: string;
+  /** use the shared namespace (every client of this till) instead of this client's own (its Origin's; native clients have one of their own); default false */
+  shared?: boolean;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CACHE GET: `{KEY, FOUND, VALUE, VERSION, UPDATED_AT, EXPIRES_AT}` (null when not found) */
+export type CacheGetReply = {
+  KEY: string;
+  FOUND: boolean;
+  VALUE: unknown;
+  VERSION: number | null;
+  /** ms since the Unix epoch */
+  UPDATED_AT: number | null;
+  /** ms since the Unix epoch */
+  EXPIRES_AT: number | null;
+};
+/** Parameters of CACHE DELETE. */
+export interface CacheDeleteParams {
+  /** 1–256 characters */
+  key: string;
+  /** delete only if the key is at this VERSION, else `VERSION_CONFLICT`; ≥ 0 */
+  ifVersion?: number;
+  /** use the shared namespace (every client of this till) instead of this client's own (its Origin's; native clients have one of their own); default false */
+  shared?: boolean;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CACHE DELETE: `{KEY, DELETED}`: whether a live key was deleted */
+export type CacheDeleteReply = {
+  KEY: string;
+  DELETED: boolean;
+};
+/** Parameters of CACHE LIST. */
+export interface CacheListParams {
+  /** keys starting with this (empty or absent: every key of the namespace); at most 256 characters */
+  prefix?: string;
+  /** keys per page; ≥ 1, ≤ 1000; default 100 */
+  limit?: number;
+  /** the previous page's `NEXT`: list keys after this one */
+  after?: string;
+  /** include each VALUE; default false */
+  values?: boolean;
+  /** use the shared namespace (every client of this till) instead of this client's own (its Origin's; native clients have one of their own); default false */
+  shared?: boolean;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CACHE LIST: `{PREFIX, ITEMS: [{KEY, VERSION, UPDATED_AT, EXPIRES_AT, BYTES, VALUE?}], NEXT}`; `NEXT` is the AFTER of the next page, null on the last */
+export type CacheListReply = {
+  PREFIX: string;
+  ITEMS: Array<CacheItem>;
+  NEXT: string | null;
+};
+/** Parameters of CACHE CLEAR. */
+export interface CacheClearParams {
+  /** keys starting with this (empty or absent: every key of the namespace); at most 256 characters */
+  prefix?: string;
+  /** use the shared namespace (every client of this till) instead of this client's own (its Origin's; native clients have one of their own); default false */
+  shared?: boolean;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CACHE CLEAR: `{PREFIX, DELETED}`: how many live keys were deleted */
+export type CacheClearReply = {
+  PREFIX: string;
+  DELETED: number;
+};
+/** Parameters of CACHE STATS. */
+export interface CacheStatsParams {
+  /** use the shared namespace (every client of this till) instead of this client's own (its Origin's; native clients have one of their own); default false */
+  shared?: boolean;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CACHE STATS: `{SHARED, KEYS, BYTES, TOTAL_KEYS, TOTAL_BYTES, MAX_BYTES, MAX_VALUE_BYTES, MAX_KEY_CHARS}` */
+export type CacheStatsReply = {
+  SHARED: boolean;
+  KEYS: number;
+  BYTES: number;
+  TOTAL_KEYS: number;
+  TOTAL_BYTES: number;
+  MAX_BYTES: number;
+  MAX_VALUE_BYTES: number;
+  MAX_KEY_CHARS: number;
+};
+/** Parameters of CACHE SUBSCRIBE. */
+export interface CacheSubscribeParams {
+  /** keys starting with this (empty or absent: every key of the namespace); at most 256 characters */
+  prefix?: string;
+  /** use the shared namespace (every client of this till) instead of this client's own (its Origin's; native clients have one of their own); default false */
+  shared?: boolean;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CACHE SUBSCRIBE: `{PREFIX, SHARED, TOPIC}` */
+export type CacheSubscribeReply = {
+  PREFIX: string;
+  SHARED: boolean;
+  TOPIC: string;
+};
+/** Parameters of CACHE UNSUBSCRIBE. */
+export interface CacheUnsubscribeParams {
+  /** keys starting with this (empty or absent: every key of the namespace); at most 256 characters */
+  prefix?: string;
+  /** use the shared namespace (every client of this till) instead of this client's own (its Origin's; native clients have one of their own); default false */
+  shared?: boolean;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CACHE UNSUBSCRIBE: `{WAS_SUBSCRIBED}` */
+export type CacheUnsubscribeReply = {
+  WAS_SUBSCRIBED: boolean;
+};
+/** a durable key/value store for the POS (docs/cache.md). Keys live in the client's own namespace (its Origin; native clients share one) unless `SHARED: true`; an acknowledged write survives a crash or power cut */
+export interface CacheHelpers {
+  /** stores VALUE under KEY; acknowledged only once committed to disk. Wire: CACHE SET. */
+  set(params: CacheSetParams, options?: CallOptions): Promise<CacheSetReply>;
+  /** a key's value; a missing or expired key is a SUCCESS with `FOUND: false`. Wire: CACHE GET. */
+  get(params: CacheGetParams, options?: CallOptions): Promise<CacheGetReply>;
+  /** removes a key. Wire: CACHE DELETE. */
+  delete(params: CacheDeleteParams, options?: CallOptions): Promise<CacheDeleteReply>;
+  /** keys by PREFIX in key order, a page at a time. Wire: CACHE LIST. */
+  list(params?: CacheListParams, options?: CallOptions): Promise<CacheListReply>;
+  /** deletes every key of the namespace starting with PREFIX. Wire: CACHE CLEAR. */
+  clear(params?: CacheClearParams, options?: CallOptions): Promise<CacheClearReply>;
+  /** keys and bytes in this namespace and in the whole cache, and the limits. Wire: CACHE STATS. */
+  stats(params?: CacheStatsParams, options?: CallOptions): Promise<CacheStatsReply>;
+  /** `CACHE` events when another client changes a key under PREFIX in this namespace. Wire: CACHE SUBSCRIBE. Stopping the subscription sends UNSUBSCRIBE. */
+  subscribe(params?: CacheSubscribeParams, options?: SubscribeOptions): Subscription<"CACHE", CacheSubscribeReply>;
+  /** stops this connection's events for that PREFIX. Wire: CACHE UNSUBSCRIBE. */
+  unsubscribe(params?: CacheUnsubscribeParams, options?: CallOptions): Promise<CacheUnsubscribeReply>;
+}
+
 /** The typed helpers of every TARGET that has actions: client.<target>.<action>(params). */
 export interface Helpers {
   /** BASE: the handshake and health target every client talks to first; the configurator and the command log. */
@@ -821,11 +1002,13 @@ export interface Helpers {
   readonly rfid: RfidHelpers;
   /** PRINT: receipt printers by name (`PRINTER_<NAME>=<uri>`); requests name them with `PRINTER` (case-insensitive) or leave it out for `DEFAULT_PRINTER`. */
   readonly print: PrintHelpers;
+  /** CACHE: a durable key/value store for the POS (docs/cache.md). Keys live in the client's own namespace (its Origin; native clients share one) unless `SHARED: true`; an acknowledged write survives a crash or power cut. */
+  readonly cache: CacheHelpers;
 }
 
 // ---- codes ----
 /** Every failure CODE the service sends (MESSAGE_DATA.CODE of a FAILURE). */
-export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","INVALID_CONFIG","NEEDS_ELEVATION","INTERNAL","PRINT_QUEUE_FULL"] as const;
+export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","INVALID_CONFIG","NEEDS_ELEVATION","INTERNAL","PRINT_QUEUE_FULL","VALUE_TOO_LARGE","CACHE_FULL","VERSION_CONFLICT"] as const;
 export type ServerCode = (typeof SERVER_CODES)[number];
 /** The SDK's own error codes; never the same as a server code. */
 export const CLIENT_CODES = {
@@ -1301,8 +1484,63 @@ export const PROTOCOL: ProtocolTable = {
     },
     "CACHE": {
       "helper": "cache",
-      "available": false,
-      "actions": {}
+      "available": true,
+      "actions": {
+        "SET": {
+          "helper": "set",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "GET": {
+          "helper": "get",
+          "within": {
+            "ms": 1000
+          }
+        },
+        "DELETE": {
+          "helper": "delete",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "LIST": {
+          "helper": "list",
+          "within": {
+            "ms": 1000
+          }
+        },
+        "CLEAR": {
+          "helper": "clear",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "STATS": {
+          "helper": "stats",
+          "within": {
+            "ms": 1000
+          }
+        },
+        "SUBSCRIBE": {
+          "helper": "subscribe",
+          "within": {
+            "ms": 1000
+          },
+          "subscription": {
+            "events": [
+              "CACHE"
+            ],
+            "stop": "UNSUBSCRIBE"
+          }
+        },
+        "UNSUBSCRIBE": {
+          "helper": "unsubscribe",
+          "within": {
+            "ms": 1000
+          }
+        }
+      }
     },
     "LOG": {
       "helper": "log",

@@ -6,7 +6,6 @@
 //! blocks its own worker.
 
 mod budget;
-mod group_commit;
 pub mod state;
 pub mod store;
 mod turnstile;
@@ -25,6 +24,7 @@ use super::state::PrinterState;
 use crate::clock::now_ms_i64;
 use crate::events::{Audience, DeviceState, Event, EventBus};
 use crate::protocol::ErrorCode;
+use crate::store::group_commit::GroupCommit;
 use crate::store::StoreError;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -114,7 +114,8 @@ pub struct Queue {
 
 struct Inner {
     store: JobStore,
-    inserter: group_commit::Inserter,
+    /// New jobs are stored in group commits: a burst of tickets shares one disk flush.
+    inserter: GroupCommit<NewJob, Inserted>,
     events: EventBus,
     renderer: Renderer,
     config: Arc<PrintConfig>,
@@ -150,7 +151,7 @@ impl Queue {
         let budget = budget::Budget::new(config.queue_max_bytes, config.max_pending_renders, 0);
         let queue = Queue {
             inner: Arc::new(Inner {
-                inserter: group_commit::Inserter::start(store.clone(), tracker, shutdown.clone()),
+                inserter: inserter(store.clone(), tracker, shutdown.clone()),
                 store,
                 events,
                 renderer,
@@ -511,4 +512,18 @@ impl Queue {
 /// How long a worker waits before asking a printer that was not ready again.
 pub(crate) fn retry_delay(attempt: u32) -> Duration {
     Duration::from_millis((500u64 << attempt.min(4)).min(5_000))
+}
+
+/// The group commit that stores new jobs (one transaction per burst).
+fn inserter(
+    store: JobStore,
+    tracker: &TaskTracker,
+    shutdown: CancellationToken,
+) -> GroupCommit<NewJob, Inserted> {
+    GroupCommit::start(
+        "print queue",
+        Arc::new(move |jobs: Vec<NewJob>| store.insert_batch_blocking(&jobs)),
+        tracker,
+        shutdown,
+    )
 }
