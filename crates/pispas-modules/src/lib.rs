@@ -22,6 +22,7 @@ pub mod logging;
 pub mod modules;
 pub mod platform;
 pub mod protocol;
+pub mod remote;
 pub mod router;
 pub mod server;
 pub mod signals;

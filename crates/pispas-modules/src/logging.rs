@@ -1,7 +1,8 @@
 //! Logging: human-readable lines on stderr plus a daily-rolling file in `<DATA_DIR>/logs`.
 //!
 //! Called once by a binary (the headless service or the desktop app), never by the library or
-//! tests. Secrets are kept out by the code that logs, not filtered here.
+//! tests. Secrets are kept out by the code that logs; the one exception is silenced here: tungstenite's
+//! client handshake traces the whole HTTP request, `Authorization: Bearer <REMOTE_TOKEN>` included.
 
 use std::path::Path;
 use tracing_appender::non_blocking::WorkerGuard;
@@ -22,7 +23,10 @@ pub fn init(level: &str, data_dir: &Path) -> anyhow::Result<WorkerGuard> {
         .build(&dir)?;
     let (file, guard) = tracing_appender::non_blocking(appender);
     tracing_subscriber::registry()
-        .with(EnvFilter::try_new(level)?)
+        .with(
+            EnvFilter::try_new(level)?
+                .add_directive("tungstenite::handshake::client=debug".parse()?),
+        )
         .with(fmt::layer().with_writer(std::io::stderr).with_target(false))
         .with(fmt::layer().with_writer(file).with_ansi(false))
         .try_init()?;

@@ -21,10 +21,7 @@ fn defaults_are_loopback_5005_and_the_four_default_modules() {
     assert_eq!(c.local_port, 5005);
     let names: Vec<_> = c.modules.iter().map(|m| m.name()).collect();
     assert_eq!(names, ["base", "print", "scale", "rfid"]);
-    assert_eq!(
-        c.allowed_origins,
-        ["https://app.unpispas.es", "https://*.unpispas.es"]
-    );
+    assert_eq!(c.allowed_origins, ["https://app.unpispas.es"]);
     assert_eq!(c.cert_dir, PathBuf::from("/etc/pispas/certs"));
     assert_eq!(c.max_frame_bytes, 32 * 1024 * 1024);
 }

@@ -87,11 +87,13 @@ pub enum ErrorCode {
     CacheFull,
     /// A CACHE write's IF_VERSION is not the key's current version: not stored.
     VersionConflict,
+    /// A request from the cloud names a TARGET that REMOTE_TARGETS does not allow.
+    RemoteNotAllowed,
 }
 
 impl ErrorCode {
     /// Every code, in the order docs/protocol.md lists them.
-    pub const ALL: [ErrorCode; 38] = [
+    pub const ALL: [ErrorCode; 39] = [
         ErrorCode::BadJson,
         ErrorCode::BadRequest,
         ErrorCode::BadParams,
@@ -130,6 +132,7 @@ impl ErrorCode {
         ErrorCode::ValueTooLarge,
         ErrorCode::CacheFull,
         ErrorCode::VersionConflict,
+        ErrorCode::RemoteNotAllowed,
     ];
 
     /// The code for its wire text; `None` for text that is not a code (a row written by another
@@ -179,6 +182,7 @@ impl ErrorCode {
             ErrorCode::ValueTooLarge => "VALUE_TOO_LARGE",
             ErrorCode::CacheFull => "CACHE_FULL",
             ErrorCode::VersionConflict => "VERSION_CONFLICT",
+            ErrorCode::RemoteNotAllowed => "REMOTE_NOT_ALLOWED",
         }
     }
 }

@@ -307,7 +307,7 @@ export interface BaseConfigParams {}
 export type BaseConfigReply = Record<string, unknown>;
 /** Parameters of BASE STATUS. */
 export interface BaseStatusParams {}
-/** MESSAGE_DATA of a SUCCESS reply to BASE STATUS: `{STATE, VERSION, ADDRESS, VIEWER, TLS: {SOURCE, FINGERPRINT, SUBJECT, NOT_AFTER}, UPTIME_MS, CONNECTIONS, CONNECTIONS_TOTAL, REQUESTS_OK, REQUESTS_FAILED, MODULES: [{TARGET, STATE, LEVEL, DETAIL, ACTIONS}], DEVICES: [{DEVICE, SERVICE, STATE, LEVEL, DETAIL, AT_MS}], LAST_ERRORS: [{AT_MS, TARGET, ACTION, CODE, MESSAGE}], WARNINGS, COMMAND_LOG: {ENABLED, DROPPED}, LOCAL_NAME: {NAME, RESOLVES_HERE, ADDRESSES, HOSTS_ENTRY}}` */
+/** MESSAGE_DATA of a SUCCESS reply to BASE STATUS: `{STATE, VERSION, ADDRESS, VIEWER, TLS: {SOURCE, FINGERPRINT, SUBJECT, NOT_AFTER}, UPTIME_MS, CONNECTIONS, CONNECTIONS_TOTAL, REQUESTS_OK, REQUESTS_FAILED, MODULES: [{TARGET, STATE, LEVEL, DETAIL, ACTIONS}], DEVICES: [{DEVICE, SERVICE, STATE, LEVEL, DETAIL, AT_MS}], LAST_ERRORS: [{AT_MS, TARGET, ACTION, CODE, MESSAGE}], WARNINGS, COMMAND_LOG: {ENABLED, DROPPED}, LOCAL_NAME: {NAME, RESOLVES_HERE, ADDRESSES, HOSTS_ENTRY}, REMOTE: {STATE, DETAIL, DEVICE_ID, CONNECTED_SINCE_MS, RETRY_AT_MS, LAST_SEQ, BUFFERED, …}}` */
 export type BaseStatusReply = {
   STATE: string;
   VERSION: string;
@@ -326,6 +326,8 @@ export type BaseStatusReply = {
   COMMAND_LOG: Record<string, unknown>;
   /** `{NAME: "local.unpispas.es", RESOLVES_HERE, ADDRESSES, HOSTS_ENTRY}`: whether the production certificate's name reaches this till (refreshed every minute; null just after start) */
   LOCAL_NAME: Record<string, unknown> | null;
+  /** the remote gateway's link, null when REMOTE_HOST is empty: `{STATE: CONNECTING|CONNECTED|RECONNECTING|REFUSED, DETAIL, HOST, PORT, TLS, PROXY, DEVICE_ID, TARGETS, CONNECTED_SINCE_MS, RETRY_AT_MS, LAST_SEQ, BUFFERED, DROPPED}` (docs/remote.md) */
+  REMOTE: Record<string, unknown> | null;
 };
 /** Parameters of BASE HEARTBEAT. */
 export interface BaseHeartbeatParams {}
@@ -493,6 +495,18 @@ export type BaseBrowserPolicySetReply = Record<string, unknown>;
 export interface BaseBrowserPolicyRemoveParams {}
 /** MESSAGE_DATA of a SUCCESS reply to BASE BROWSER_POLICY_REMOVE: `{LOCAL_NAME: {NAME, RESOLVES_HERE, ADDRESSES, HOSTS_ENTRY}, HOSTS_FILE, POLICY: {NAME, URLS (the browser patterns for ALLOWED_ORIGINS), SKIPPED, BROWSERS: [{BROWSER, INSTALLED, IN_FORCE, URLS, LOCATION}], NOTE}, DONE}` */
 export type BaseBrowserPolicyRemoveReply = Record<string, unknown>;
+/** Parameters of BASE REMOTE_TEST. */
+export interface BaseRemoteTestParams {
+  /** REMOTE_* keys from the configurator's form (a secret shown as `***` keeps its saved value) */
+  values?: Record<string, string>;
+}
+/** MESSAGE_DATA of a SUCCESS reply to BASE REMOTE_TEST: `{OK, STATE: CONNECTED|REFUSED|UNREACHABLE|OFF, DETAIL, MS}`: reaching the gateway or not is the answer; `DETAIL` says which key to check */
+export type BaseRemoteTestReply = {
+  OK: boolean;
+  STATE: "CONNECTED" | "REFUSED" | "UNREACHABLE" | "OFF";
+  DETAIL: string;
+  MS: number;
+};
 /** the handshake and health target every client talks to first; the configurator and the command log */
 export interface BaseHelpers {
   /** service, version, this connection's TLS and admin flags, and every enabled module with its health and actions. Wire: BASE CHECK. */
@@ -541,6 +555,8 @@ export interface BaseHelpers {
   browserPolicySet(params?: BaseBrowserPolicySetParams, options?: CallOptions): Promise<BaseBrowserPolicySetReply>;
   /** removes what BROWSER_POLICY_SET wrote (others' policy values are kept). Tried directly, then through the OS's elevation prompt; `NEEDS_ELEVATION` (with the command to run as administrator) when neither works. Replies with PLATFORM_STATUS's data after the change plus `DONE` (a sentence). (needs the admin token). Wire: BASE BROWSER_POLICY_REMOVE. */
   browserPolicyRemove(params?: BaseBrowserPolicyRemoveParams, options?: CallOptions): Promise<BaseBrowserPolicyRemoveReply>;
+  /** the configurator's "test connection": one attempt to reach the remote gateway with the saved REMOTE_* keys, or with VALUES over them; the running link is not touched (needs the admin token). Wire: BASE REMOTE_TEST. */
+  remoteTest(params?: BaseRemoteTestParams, options?: CallOptions): Promise<BaseRemoteTestReply>;
 }
 
 /** Parameters of SCALE READ. */
@@ -1008,7 +1024,7 @@ export interface Helpers {
 
 // ---- codes ----
 /** Every failure CODE the service sends (MESSAGE_DATA.CODE of a FAILURE). */
-export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","INVALID_CONFIG","NEEDS_ELEVATION","INTERNAL","PRINT_QUEUE_FULL","VALUE_TOO_LARGE","CACHE_FULL","VERSION_CONFLICT"] as const;
+export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","INVALID_CONFIG","NEEDS_ELEVATION","INTERNAL","PRINT_QUEUE_FULL","VALUE_TOO_LARGE","CACHE_FULL","VERSION_CONFLICT","REMOTE_NOT_ALLOWED"] as const;
 export type ServerCode = (typeof SERVER_CODES)[number];
 /** The SDK's own error codes; never the same as a server code. */
 export const CLIENT_CODES = {
@@ -1222,6 +1238,13 @@ export const PROTOCOL: ProtocolTable = {
           "helper": "browserPolicyRemove",
           "within": {
             "ms": 15000
+          },
+          "admin": true
+        },
+        "REMOTE_TEST": {
+          "helper": "remoteTest",
+          "within": {
+            "ms": 12000
           },
           "admin": true
         }
