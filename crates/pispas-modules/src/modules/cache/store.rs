@@ -179,12 +179,11 @@ impl CacheStore {
     pub(super) fn get(&self, ns: &str, key: &str) -> Result<Option<Entry>, StoreError> {
         let now = now_ms_i64();
         self.reader.call_blocking(|c| {
-            c.query_row(
+            c.prepare_cached(
                 "SELECT key, value, version, updated_at, expires_at, size FROM cache_entries
                  WHERE ns = ?1 AND key = ?2 AND (expires_at IS NULL OR expires_at > ?3)",
-                params![ns, key, now],
-                entry,
-            )
+            )?
+            .query_row(params![ns, key, now], entry)
             .optional()
         })
     }
