@@ -83,6 +83,9 @@ def allowed(src, dst):
         return dst in CORE or dst.startswith("modules/")
     if src == "server":
         return dst in CORE
+    # The remote gateway is a client of the router like the server: core only.
+    if src == "remote":
+        return dst in CORE
     if src == "engine":
         return dst != "host"
     if src == "host":

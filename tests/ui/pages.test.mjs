@@ -71,6 +71,22 @@ test('the configurator refuses an invalid port next to the field and writes noth
   await p.context().close();
 });
 
+test('the configurator shows the remote gateway keys and its test-connection button answers', { timeout: 30000 }, async () => {
+  const p = await page();
+  await p.goto(engine.url(`config.html#token=${engine.token}`));
+  await p.waitForSelector('#form:not([hidden]) #f-REMOTE_HOST', { timeout: 5000 });
+  assert.equal(await p.getAttribute('#f-REMOTE_TOKEN', 'type'), 'password', 'the token is a secret field');
+  assert.ok(await p.$('#g-advanced #f-CACHE_MAX_BYTES'), 'keys without a group are under Advanced, so saving keeps them');
+  await p.click('#remote-test');
+  await p.waitForFunction(() => /REMOTE_HOST is empty/.test(document.querySelector('#remote-note').textContent), null, { timeout: 5000 });
+  await p.fill('#f-REMOTE_HOST', '127.0.0.1');
+  await p.fill('#f-REMOTE_PORT', '1');
+  await p.selectOption('#f-REMOTE_TLS', 'off');
+  await p.click('#remote-test');
+  await p.waitForFunction(() => /Not connected: .*REMOTE_PORT/.test(document.querySelector('#remote-note').textContent), null, { timeout: 15000 });
+  await p.context().close();
+});
+
 test('the configurator saves a valid port and the restarted engine uses it', { timeout: 60000 }, async () => {
   const own = await startEngine();
   const newPort = await freePort();

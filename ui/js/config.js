@@ -11,6 +11,7 @@ const GROUPS = {
   connection: ['LOCAL_HOST', 'LOCAL_PORT', 'VIEWER_PORT', 'ALLOWED_ORIGINS', 'LAN_TOKEN', 'ADMIN_TOKEN', 'ADMIN_FROM_LAN', 'LAN_PLAIN_TOKENS', 'LAN_IDLE_TIMEOUT_S', 'LAN_MAX_PENDING_PER_ADDRESS'],
   tls: ['CERT_DIR'],
   log: ['COMMAND_LOG', 'COMMAND_LOG_DAYS', 'COMMAND_LOG_MAX_MB'],
+  remote: ['REMOTE_HOST', 'REMOTE_PORT', 'REMOTE_TOKEN', 'REMOTE_TLS', 'REMOTE_CA', 'REMOTE_PATH', 'REMOTE_DEVICE_ID', 'REMOTE_TARGETS', 'REMOTE_PROXY', 'REMOTE_REPLY_BUFFER', 'REMOTE_PING_SECS', 'REMOTE_BACKOFF_MAX_SECS'],
   advanced: ['LOG_LEVEL', 'DATA_DIR', 'HEARTBEAT_SECS', 'MAX_CONNECTIONS', 'MAX_FRAME_BYTES', 'MAX_IN_FLIGHT', 'MAX_IN_FLIGHT_BYTES', 'MAX_TOTAL_IN_FLIGHT_BYTES', 'HANDSHAKE_TIMEOUT_MS', 'SHUTDOWN_GRACE_MS'],
 };
 const CHOICES = {
@@ -18,6 +19,7 @@ const CHOICES = {
   COMMAND_LOG: ['', 'on', 'off'],
   ADMIN_FROM_LAN: ['', 'off', 'on'],
   LAN_PLAIN_TOKENS: ['', 'off', 'on'],
+  REMOTE_TLS: ['', 'on', 'off'],
 };
 const client = createClient({ admin: true });
 let schema = null;
@@ -110,6 +112,19 @@ for (const [id, action] of [['hosts-add', 'HOSTS_ADD'], ['hosts-remove', 'HOSTS_
   });
 }
 
+/** "Test connection": one attempt to reach the Pispas cloud with the form's REMOTE_* values (BASE REMOTE_TEST). */
+$('remote-test').addEventListener('click', async () => {
+  const values = Object.fromEntries(Object.entries(collect()).filter(([k]) => k.startsWith('REMOTE_')));
+  for (const k of GROUPS.remote) if (!(k in values)) values[k] = '';
+  $('remote-note').textContent = 'Connecting…';
+  try {
+    const r = await client.call('BASE', 'REMOTE_TEST', { VALUES: values }, { timeoutMs: 20000 });
+    $('remote-note').textContent = r.OK ? `Connected: ${r.DETAIL} in ${r.MS} ms.` : `Not connected: ${r.DETAIL}`;
+  } catch (e) {
+    $('remote-note').textContent = `Not tested: ${e.message}`;
+  }
+});
+
 function field(k) {
   const id = `f-${k.KEY}`;
   const errorId = `error-${k.KEY}`;
@@ -148,6 +163,10 @@ function render() {
   for (const [group, keys] of Object.entries(GROUPS)) {
     $(`g-${group}`).replaceChildren(...keys.filter((k) => byKey[k]).map((k) => field(byKey[k])));
   }
+  // Every other key goes under Advanced: a key with no field would be left out of the saved file.
+  const grouped = new Set(Object.values(GROUPS).flat());
+  const rest = schema.KEYS.filter((k) => !grouped.has(k.KEY) && k.KEY !== 'MODULES' && !k.KEY.includes('<'));
+  $('g-advanced').append(...rest.map((k) => field(k)));
   const mods = $('modules');
   mods.querySelectorAll('label').forEach((n) => n.remove());
   for (const m of schema.MODULES) {

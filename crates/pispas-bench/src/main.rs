@@ -5,6 +5,7 @@
 //! `echo-server` subcommand), so client and server costs are split the same way for both.
 //! Usage: `pispas-bench engine [--quick]`, `pispas-bench echo-server --plain PORT --tls PORT --dir DIR`.
 
+mod cache;
 #[cfg(unix)]
 mod devices;
 mod echo;
@@ -30,13 +31,18 @@ fn main() -> anyhow::Result<()> {
             println!("{}", devices::report(quick).context("benchmark failed")?);
             Ok(())
         }
+        Some("cache") => {
+            let quick = args.iter().any(|a| a == "--quick");
+            println!("{}", cache::report(quick).context("benchmark failed")?);
+            Ok(())
+        }
         Some("print") => {
             let quick = args.iter().any(|a| a == "--quick");
             println!("{}", print::report(quick).context("benchmark failed")?);
             Ok(())
         }
         _ => {
-            eprintln!("usage: pispas-bench engine|devices|print [--quick] | echo-server --plain PORT --tls PORT --dir DIR");
+            eprintln!("usage: pispas-bench engine|devices|print|cache [--quick] | echo-server --plain PORT --tls PORT --dir DIR");
             std::process::exit(2);
         }
     }

@@ -5,12 +5,13 @@
 //! [`RunningEngine::shutdown`] does, letting in-flight requests finish for SHUTDOWN_GRACE_MS.
 
 use crate::commandlog::{CommandLog, Retention};
-use crate::config::ConfigEnv;
+use crate::config::{ConfigEnv, RemoteConfig};
 use crate::context::{ModuleContext, ModuleError};
 use crate::control::Control;
 use crate::events::EventBus;
 use crate::modules;
 use crate::modules::base::{BaseContext, ServerFacts, TlsFacts};
+use crate::remote::GatewayContext;
 use crate::router::{Directory, RouterBuilder};
 use crate::server::security::{AccessPolicy, LanRules};
 use crate::server::tls::{self, CertSource, TlsError};
@@ -206,6 +207,16 @@ impl Engine {
         if let Some(listener) = viewer_listener {
             tracker.spawn(viewer::run(listener, local_addr.port(), shutdown.clone()));
         }
+        start_remote(
+            &config,
+            &router,
+            &events,
+            &status,
+            &command_log,
+            &shutdown,
+            &tracker,
+        )
+        .inspect_err(|_| shutdown.cancel())?;
         let shared = Arc::new(Shared::new(ServerContext {
             router,
             config: config.clone(),
@@ -242,6 +253,55 @@ impl Engine {
             store: ctx.store,
         })
     }
+}
+
+/// Starts the remote gateway when REMOTE_HOST is set (the device id is read or generated in
+/// the data folder).
+///
+/// Fails when the REMOTE_* keys are invalid or the device id cannot be kept.
+fn start_remote(
+    config: &ConfigEnv,
+    router: &crate::router::Router,
+    events: &EventBus,
+    status: &EngineStatus,
+    command_log: &CommandLog,
+    shutdown: &CancellationToken,
+    tracker: &TaskTracker,
+) -> Result<(), StartError> {
+    let base = config
+        .config_path
+        .parent()
+        .unwrap_or(std::path::Path::new("."));
+    let remote =
+        RemoteConfig::from_values(&config.values, base).map_err(|e| StartError::Module {
+            module: "remote",
+            source: ModuleError::Config(e.to_string()),
+        })?;
+    let Some(remote) = remote else {
+        return Ok(());
+    };
+    let device_id =
+        crate::config::remote::device_id(&remote, &config.data_dir).map_err(|source| {
+            StartError::DataDir {
+                path: config.data_dir.display().to_string(),
+                source,
+            }
+        })?;
+    crate::remote::start(
+        remote,
+        device_id,
+        GatewayContext {
+            router: router.clone(),
+            events: events.clone(),
+            status: status.clone(),
+            command_log: command_log.clone(),
+            max_frame_bytes: config.max_frame_bytes,
+            max_in_flight: config.max_in_flight,
+            shutdown: shutdown.clone(),
+            tracker: tracker.clone(),
+        },
+    );
+    Ok(())
 }
 
 /// Origins of the desktop app's own windows: `tauri://localhost` on Linux and macOS,

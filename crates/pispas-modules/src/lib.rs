@@ -23,6 +23,7 @@ pub mod modules;
 pub mod pan;
 pub mod platform;
 pub mod protocol;
+pub mod remote;
 pub mod router;
 pub mod server;
 pub mod signals;

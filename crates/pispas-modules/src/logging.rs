@@ -5,6 +5,8 @@
 //! log whole frames or receipts at trace level (tungstenite, hyper, chromiumoxide…) are capped
 //! whatever LOG_LEVEL says, and the file holds at most [`MAX_DAILY_BYTES`] a day, so no client
 //! can fill the disk through the log.
+//! tungstenite's client handshake (which traces the whole HTTP request, `Authorization: Bearer
+//! <REMOTE_TOKEN>` included) is capped with them.
 
 use std::io::Write;
 use std::path::Path;

@@ -9,7 +9,7 @@
 //! module its list of action names from one declaration.
 
 use crate::events::{Audience, Event, EventBus, Severity};
-use crate::protocol::{ErrorCode, Failure, Request};
+use crate::protocol::{encode_event, ErrorCode, Failure, Request};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -131,6 +131,22 @@ impl RequestContext {
     /// The UUIDV4 this connection subscribed to `topic` with, if it did.
     pub fn subscription_uuid(&self, topic: &str) -> Option<String> {
         self.subscriptions.uuid_for(topic)
+    }
+
+    /// The envelope to send for `ev` if this connection is in its audience (a topic event
+    /// carries the UUIDV4 this connection subscribed with). The local server and the remote
+    /// gateway both deliver events through this.
+    pub fn event_text(&self, ev: &Event) -> Option<String> {
+        match &ev.audience {
+            Audience::All => Some(encode_event(&ev.service, &ev.uuid, &ev.data)),
+            Audience::Connection(id) if *id == self.connection_id => {
+                Some(encode_event(&ev.service, &ev.uuid, &ev.data))
+            }
+            Audience::Topic(topic) => self
+                .subscription_uuid(topic)
+                .map(|uuid| encode_event(&ev.service, &Value::String(uuid), &ev.data)),
+            Audience::Connection(_) | Audience::Internal => None,
+        }
     }
 
     /// Sends an event to this connection only.

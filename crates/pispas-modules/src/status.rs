@@ -34,6 +34,8 @@ struct Inner {
     last_errors: Mutex<VecDeque<Value>>,
     warnings: Mutex<Vec<String>>,
     devices: Mutex<BTreeMap<String, RecordedDevice>>,
+    /// The remote gateway's link as BASE STATUS shows it; `None` while the gateway is off.
+    remote: Mutex<Option<Value>>,
 }
 
 /// A device's last state, with who reported it and when.
@@ -71,6 +73,7 @@ impl EngineStatus {
                 last_errors: Mutex::new(VecDeque::new()),
                 warnings: Mutex::new(Vec::new()),
                 devices: Mutex::new(BTreeMap::new()),
+                remote: Mutex::new(None),
             }),
         }
     }
@@ -157,6 +160,23 @@ impl EngineStatus {
                 },
             );
         }
+    }
+
+    /// Records the remote gateway's link (`{STATE, DETAIL, SINCE_MS, …}`), for BASE STATUS.
+    pub fn set_remote(&self, link: Value) {
+        if let Ok(mut r) = self.inner.remote.lock() {
+            *r = Some(link);
+        }
+    }
+
+    /// The remote gateway's link; `null` when the gateway is off.
+    pub fn remote(&self) -> Value {
+        self.inner
+            .remote
+            .lock()
+            .ok()
+            .and_then(|r| r.clone())
+            .unwrap_or(Value::Null)
     }
 
     /// The last state of every device that reported one, in name order.

@@ -8,6 +8,8 @@
 //! - [`rfid`]: EM4100 serial readers on a pty.
 //! - [`paytef`]: the Paytef pinpad's JSON API over HTTP, local or cloud.
 //! - [`mypos`]: a myPOS terminal speaking IPP over TCP or a pty.
+//! - [`gateway`]: the Pispas cloud's side of the remote gateway (a WebSocket server tills
+//!   connect out to), and an HTTP CONNECT proxy.
 //! - [`payment`]: test cards and host numbers both payment simulators share.
 
 // One justified `unsafe` registers a pty master with tokio (port/pty.rs); nothing else.
@@ -17,6 +19,7 @@ pub mod bitmap;
 pub mod cli;
 pub mod document;
 pub mod escpos;
+pub mod gateway;
 pub mod line;
 pub mod mypos;
 pub mod payment;

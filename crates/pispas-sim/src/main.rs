@@ -21,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
         "rfid" => cli::rfid::run(args).await,
         "paytef" => cli::paytef::run(args).await,
         "mypos" => cli::mypos::run(args).await,
+        "gateway" => cli::gateway::run(args).await,
         other => anyhow::bail!("unknown simulator {other:?}\n\n{}", cli::USAGE),
     }
 }

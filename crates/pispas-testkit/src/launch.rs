@@ -67,7 +67,16 @@ impl BinaryServer {
     /// Starts `program` (plus `PISPAS_SMOKE_CMD` as a wrapper, e.g. `wine64`, when set) with a
     /// fresh data folder and `env`, and waits until it accepts connections.
     pub fn start(program: &Path, name: &str, env: &[(&str, &str)]) -> anyhow::Result<BinaryServer> {
-        let data_dir = test_dir(name);
+        BinaryServer::start_in(program, &test_dir(name), env)
+    }
+
+    /// Like [`BinaryServer::start`], on an existing data folder (a restart after a crash).
+    pub fn start_in(
+        program: &Path,
+        data_dir: &Path,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<BinaryServer> {
+        let data_dir = data_dir.to_path_buf();
         let port = free_port();
         let mut cmd = match std::env::var("PISPAS_SMOKE_CMD")
             .ok()
@@ -112,6 +121,13 @@ impl BinaryServer {
             addr,
             data_dir,
         })
+    }
+
+    /// Kills the process with SIGKILL on Unix (no shutdown code runs) and waits for it.
+    pub fn kill(mut self) -> anyhow::Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
     }
 
     /// The certificate the binary generated (PEM → DER), for TLS clients.

@@ -9,12 +9,14 @@ mod keys;
 mod modules;
 mod origins;
 mod paths;
+pub mod remote;
 mod save;
 
 pub use keys::{is_config_key, is_secret_key, FILE_ONLY_KEYS, KEYS, PRINTER_OUTPUT_DIR};
 pub use modules::ModuleKind;
 pub use origins::OriginPattern;
 pub use paths::{default_config_path, default_data_dir};
+pub use remote::{ProxyConfig, RemoteConfig};
 pub use save::{owner_only, save_env};
 
 use std::collections::BTreeMap;
@@ -265,6 +267,9 @@ impl ConfigEnv {
         let command_log_max_bytes = 1024
             * 1024
             * parse_num::<u64>(&raw, "COMMAND_LOG_MAX_MB", 200, 1, 100_000, "a size in MiB")?;
+        // The gateway's keys are read where it starts; checked here so a bad one is refused
+        // when the configuration is saved, naming the key.
+        RemoteConfig::from_values(&values, &base)?;
         if viewer_port.is_some() && viewer_port == Some(local_port) && local_port != 0 {
             return Err(ConfigError::invalid(
                 "VIEWER_PORT",

@@ -101,11 +101,19 @@ pub enum ErrorCode {
     PaymentNotFound,
     /// The cash machine cannot pay the change for what the customer hands over: nothing taken.
     ChangeUnavailable,
+    /// A CACHE VALUE is larger than CACHE_MAX_VALUE_BYTES: not stored.
+    ValueTooLarge,
+    /// CACHE is at CACHE_MAX_BYTES: not stored.
+    CacheFull,
+    /// A CACHE write's IF_VERSION is not the key's current version: not stored.
+    VersionConflict,
+    /// A request from the cloud names a TARGET that REMOTE_TARGETS does not allow.
+    RemoteNotAllowed,
 }
 
 impl ErrorCode {
     /// Every code, in the order docs/protocol.md lists them.
-    pub const ALL: [ErrorCode; 44] = [
+    pub const ALL: [ErrorCode; 48] = [
         ErrorCode::BadJson,
         ErrorCode::BadRequest,
         ErrorCode::BadParams,
@@ -150,6 +158,10 @@ impl ErrorCode {
         ErrorCode::InvalidAmount,
         ErrorCode::PaymentNotFound,
         ErrorCode::ChangeUnavailable,
+        ErrorCode::ValueTooLarge,
+        ErrorCode::CacheFull,
+        ErrorCode::VersionConflict,
+        ErrorCode::RemoteNotAllowed,
     ];
 
     /// The code for its wire text; `None` for text that is not a code (a row written by another
@@ -205,6 +217,10 @@ impl ErrorCode {
             ErrorCode::InvalidAmount => "INVALID_AMOUNT",
             ErrorCode::PaymentNotFound => "PAYMENT_NOT_FOUND",
             ErrorCode::ChangeUnavailable => "CHANGE_UNAVAILABLE",
+            ErrorCode::ValueTooLarge => "VALUE_TOO_LARGE",
+            ErrorCode::CacheFull => "CACHE_FULL",
+            ErrorCode::VersionConflict => "VERSION_CONFLICT",
+            ErrorCode::RemoteNotAllowed => "REMOTE_NOT_ALLOWED",
         }
     }
 }

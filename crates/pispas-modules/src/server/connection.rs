@@ -12,8 +12,7 @@ use super::landing;
 use super::security::{is_loopback, token_from, Admission, Refusal};
 use super::Shared;
 use crate::commandlog::Client;
-use crate::events::{Audience, Event};
-use crate::protocol::{encode_event, encode_reply, parse_request, ErrorCode, Failure};
+use crate::protocol::{encode_reply, parse_request, ErrorCode, Failure};
 use crate::router::{Outcome, RequestContext, Subscriptions};
 use futures_util::stream::FuturesUnordered;
 use futures_util::{SinkExt, StreamExt};
@@ -391,7 +390,7 @@ async fn serve_messages<S>(
                 None
             }
             ev = events.recv(), if events_open => match ev {
-                Ok(ev) => event_text(&ev, &ctx),
+                Ok(ev) => ctx.event_text(&ev),
                 Err(RecvError::Lagged(n)) => {
                     tracing::warn!(id = ctx.connection_id, lost = n, "client too slow for events; some were dropped");
                     None
@@ -517,18 +516,4 @@ fn finish(done: Done, shared: &Shared) -> String {
 /// A FAILURE for a frame that is not a request at all (no UUID to echo).
 fn refuse(failure: Failure) -> String {
     encode_reply("BASE", &Value::Null, &Err(failure))
-}
-
-/// The text to send for an event, if this connection is in its audience.
-fn event_text(ev: &Event, ctx: &RequestContext) -> Option<String> {
-    match &ev.audience {
-        Audience::All => Some(encode_event(&ev.service, &ev.uuid, &ev.data)),
-        Audience::Connection(id) if *id == ctx.connection_id => {
-            Some(encode_event(&ev.service, &ev.uuid, &ev.data))
-        }
-        Audience::Topic(topic) => ctx
-            .subscription_uuid(topic)
-            .map(|uuid| encode_event(&ev.service, &Value::String(uuid), &ev.data)),
-        Audience::Connection(_) | Audience::Internal => None,
-    }
 }

@@ -101,6 +101,20 @@ impl Store {
         })
     }
 
+    /// Another connection to the same database file, for reads that must not wait behind a
+    /// write's disk flush (WAL lets readers run beside the one writer).
+    ///
+    /// Fails when the file cannot be opened.
+    pub fn reader(&self) -> Result<Store, StoreError> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let file = self
+            .path
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or(FILE);
+        Store::open_file(dir, file)
+    }
+
     /// Where the database file is.
     pub fn path(&self) -> &Path {
         &self.path

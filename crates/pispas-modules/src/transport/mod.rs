@@ -11,6 +11,7 @@ pub mod link;
 pub mod serial;
 pub mod uri;
 pub mod usb;
+pub mod ws_client;
 
 pub use endpoint::Endpoint;
 

@@ -2,6 +2,7 @@
 //! `printer`, `scale`, `rfid`, `paytef` and `mypos` subcommands. Device behaviour lives in the
 //! library; this is only the edge where `anyhow` errors become messages.
 
+pub mod gateway;
 pub mod mypos;
 pub mod paytef;
 pub mod printer;
@@ -119,6 +120,8 @@ USAGE:
         [--card visa|mastercard] [--step-ms 500] [--slow-ms 8000]
   pispas-sim mypos [--port 8990 | --pty PATH] [--host 127.0.0.1] [--scenario NAME]
         [--card visa|mastercard] [--step-ms 500] [--slow-ms 8000] [--timeout-secs 60]
+  pispas-sim gateway [--port 8765] [--host 127.0.0.1] [--token T] [--cert PEM --key PEM]
+        the Pispas cloud's side of the remote gateway (docs/remote.md)
 
 The first line printed is the engine configuration to use (e.g. SCALE=serial:///tmp/pispas-scale?protocol=toledo8217).
 Then type commands on stdin; `help` lists them. See crates/pispas-sim/README.md.";

@@ -234,6 +234,20 @@ export interface PaytefStatus extends PaymentTerminalStatus {
   /** `/pinpad/status`: `{TCOD, BUSY}`, or `{ERROR}` */
   PINPAD: Record<string, unknown> | null;
 }
+/** a key as LIST shows it */
+export interface CacheItem {
+  KEY: string;
+  /** grows with every write to the cache; never reused */
+  VERSION: number;
+  /** ms since the Unix epoch */
+  UPDATED_AT: number;
+  /** when the key expires (ms since the epoch), null for never */
+  EXPIRES_AT: number | null;
+  /** key plus VALUE's JSON text */
+  BYTES: number;
+  /** with `VALUES: true` */
+  VALUE?: unknown;
+}
 
 // ---- events (protocol/pispas.json "events") ----
 /** every `HEARTBEAT_SECS` to `BASE SUBSCRIBE`rs, and once after `BASE HEARTBEAT` (from BASE) */
@@ -327,6 +341,26 @@ export interface CashErrorEvent {
   MESSAGE: string;
   INFO: string;
 }
+/** to `CACHE SUBSCRIBE`rs, when another client changes a key under the subscribed prefix (`MESSAGE_UUID` = the SUBSCRIBE's UUIDV4). Expiry sends no event (from CACHE) */
+export interface CacheEvent {
+  EVENT: "CACHE";
+  CHANGE: "SET" | "DELETE" | "CLEAR";
+  SHARED: boolean;
+  /** SET and DELETE */
+  KEY?: string;
+  /** SET: the new value */
+  VALUE?: unknown;
+  /** SET */
+  VERSION?: number;
+  /** ms since the Unix epoch */
+  UPDATED_AT?: number;
+  /** ms since the Unix epoch */
+  EXPIRES_AT?: number | null;
+  /** CLEAR */
+  PREFIX?: string;
+  /** CLEAR: keys deleted */
+  DELETED?: number;
+}
 
 /** Every EVENT name and the type of its MESSAGE_DATA. */
 export interface EventMap {
@@ -341,6 +375,7 @@ export interface EventMap {
   INSERTED: InsertedEvent;
   CASH_LEVEL: CashLevelEvent;
   CASH_ERROR: CashErrorEvent;
+  CACHE: CacheEvent;
 }
 export type EventName = keyof EventMap;
 
@@ -374,7 +409,7 @@ export interface BaseConfigParams {}
 export type BaseConfigReply = Record<string, unknown>;
 /** Parameters of BASE STATUS. */
 export interface BaseStatusParams {}
-/** MESSAGE_DATA of a SUCCESS reply to BASE STATUS: `{STATE, VERSION, ADDRESS, VIEWER, TLS: {SOURCE, FINGERPRINT, SUBJECT, NOT_AFTER}, UPTIME_MS, CONNECTIONS, CONNECTIONS_TOTAL, REQUESTS_OK, REQUESTS_FAILED, MODULES: [{TARGET, STATE, LEVEL, DETAIL, ACTIONS}], DEVICES: [{DEVICE, SERVICE, STATE, LEVEL, DETAIL, AT_MS}], LAST_ERRORS: [{AT_MS, TARGET, ACTION, CODE, MESSAGE}], WARNINGS, COMMAND_LOG: {ENABLED, DROPPED}, LOCAL_NAME: {NAME, RESOLVES_HERE, ADDRESSES, HOSTS_ENTRY}}` */
+/** MESSAGE_DATA of a SUCCESS reply to BASE STATUS: `{STATE, VERSION, ADDRESS, VIEWER, TLS: {SOURCE, FINGERPRINT, SUBJECT, NOT_AFTER}, UPTIME_MS, CONNECTIONS, CONNECTIONS_TOTAL, REQUESTS_OK, REQUESTS_FAILED, MODULES: [{TARGET, STATE, LEVEL, DETAIL, ACTIONS}], DEVICES: [{DEVICE, SERVICE, STATE, LEVEL, DETAIL, AT_MS}], LAST_ERRORS: [{AT_MS, TARGET, ACTION, CODE, MESSAGE}], WARNINGS, COMMAND_LOG: {ENABLED, DROPPED}, LOCAL_NAME: {NAME, RESOLVES_HERE, ADDRESSES, HOSTS_ENTRY}, REMOTE: {STATE, DETAIL, DEVICE_ID, CONNECTED_SINCE_MS, RETRY_AT_MS, LAST_SEQ, BUFFERED, …}}` */
 export type BaseStatusReply = {
   STATE: string;
   VERSION: string;
@@ -393,6 +428,8 @@ export type BaseStatusReply = {
   COMMAND_LOG: Record<string, unknown>;
   /** `{NAME: "local.unpispas.es", RESOLVES_HERE, ADDRESSES, HOSTS_ENTRY}`: whether the production certificate's name reaches this till (refreshed every minute; null just after start) */
   LOCAL_NAME: Record<string, unknown> | null;
+  /** the remote gateway's link, null when REMOTE_HOST is empty: `{STATE: CONNECTING|CONNECTED|RECONNECTING|REFUSED, DETAIL, HOST, PORT, TLS, PROXY, DEVICE_ID, TARGETS, CONNECTED_SINCE_MS, RETRY_AT_MS, LAST_SEQ, BUFFERED, DROPPED}` (docs/remote.md) */
+  REMOTE: Record<string, unknown> | null;
 };
 /** Parameters of BASE HEARTBEAT. */
 export interface BaseHeartbeatParams {}
@@ -560,6 +597,18 @@ export type BaseBrowserPolicySetReply = Record<string, unknown>;
 export interface BaseBrowserPolicyRemoveParams {}
 /** MESSAGE_DATA of a SUCCESS reply to BASE BROWSER_POLICY_REMOVE: `{LOCAL_NAME: {NAME, RESOLVES_HERE, ADDRESSES, HOSTS_ENTRY}, HOSTS_FILE, POLICY: {NAME, URLS (the browser patterns for ALLOWED_ORIGINS), SKIPPED, BROWSERS: [{BROWSER, INSTALLED, IN_FORCE, URLS, LOCATION}], NOTE}, DONE}` */
 export type BaseBrowserPolicyRemoveReply = Record<string, unknown>;
+/** Parameters of BASE REMOTE_TEST. */
+export interface BaseRemoteTestParams {
+  /** REMOTE_* keys from the configurator's form (a secret shown as `***` keeps its saved value) */
+  values?: Record<string, string>;
+}
+/** MESSAGE_DATA of a SUCCESS reply to BASE REMOTE_TEST: `{OK, STATE: CONNECTED|REFUSED|UNREACHABLE|OFF, DETAIL, MS}`: reaching the gateway or not is the answer; `DETAIL` says which key to check */
+export type BaseRemoteTestReply = {
+  OK: boolean;
+  STATE: "CONNECTED" | "REFUSED" | "UNREACHABLE" | "OFF";
+  DETAIL: string;
+  MS: number;
+};
 /** the handshake and health target every client talks to first; the configurator and the command log */
 export interface BaseHelpers {
   /** service, version, this connection's TLS and admin flags, and every enabled module with its health and actions. Wire: BASE CHECK. */
@@ -608,6 +657,8 @@ export interface BaseHelpers {
   browserPolicySet(params?: BaseBrowserPolicySetParams, options?: CallOptions): Promise<BaseBrowserPolicySetReply>;
   /** removes what BROWSER_POLICY_SET wrote (others' policy values are kept). Tried directly, then through the OS's elevation prompt; `NEEDS_ELEVATION` (with the command to run as administrator) when neither works. Replies with PLATFORM_STATUS's data after the change plus `DONE` (a sentence). (needs the admin token). Wire: BASE BROWSER_POLICY_REMOVE. */
   browserPolicyRemove(params?: BaseBrowserPolicyRemoveParams, options?: CallOptions): Promise<BaseBrowserPolicyRemoveReply>;
+  /** the configurator's "test connection": one attempt to reach the remote gateway with the saved REMOTE_* keys, or with VALUES over them; the running link is not touched (needs the admin token). Wire: BASE REMOTE_TEST. */
+  remoteTest(params?: BaseRemoteTestParams, options?: CallOptions): Promise<BaseRemoteTestReply>;
 }
 
 /** Parameters of SCALE READ. */
@@ -1279,6 +1330,152 @@ export interface MyposHelpers {
   ping(params?: MyposPingParams, options?: CallOptions): Promise<MyposPingReply>;
 }
 
+/** Parameters of CACHE SET. */
+export interface CacheSetParams {
+  /** 1–256 characters */
+  key: string;
+  /** any JSON; its text at most `CACHE_MAX_VALUE_BYTES` (1 MiB) else `VALUE_TOO_LARGE` */
+  value: unknown;
+  /** seconds until the key expires (absent: never); ≥ 1, ≤ 315360000 */
+  ttlS?: number;
+  /** compare-and-set: store only if the key is at this VERSION (0: only if it does not exist), else `VERSION_CONFLICT` with `DETAILS.VERSION`; ≥ 0 */
+  ifVersion?: number;
+  /** use the shared namespace (every client of this till) instead of this client's own (its Origin's; native clients have one of their own); default false */
+  shared?: boolean;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CACHE SET: `{KEY, VERSION, UPDATED_AT, EXPIRES_AT}`; `CACHE_FULL` when `CACHE_MAX_BYTES` would be exceeded (nothing stored) */
+export type CacheSetReply = {
+  KEY: string;
+  /** grows with every write to the cache; never reused */
+  VERSION: number;
+  /** ms since the Unix epoch */
+  UPDATED_AT: number;
+  /** when the key expires (ms since the epoch), null for never */
+  EXPIRES_AT: number | null;
+};
+/** Parameters of CACHE GET. */
+export interface CacheGetParams {
+  /** 1–256 characters */
+  key: string;
+  /** use the shared namespace (every client of this till) instead of this client's own (its Origin's; native clients have one of their own); default false */
+  shared?: boolean;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CACHE GET: `{KEY, FOUND, VALUE, VERSION, UPDATED_AT, EXPIRES_AT}` (null when not found) */
+export type CacheGetReply = {
+  KEY: string;
+  FOUND: boolean;
+  VALUE: unknown;
+  VERSION: number | null;
+  /** ms since the Unix epoch */
+  UPDATED_AT: number | null;
+  /** ms since the Unix epoch */
+  EXPIRES_AT: number | null;
+};
+/** Parameters of CACHE DELETE. */
+export interface CacheDeleteParams {
+  /** 1–256 characters */
+  key: string;
+  /** delete only if the key is at this VERSION, else `VERSION_CONFLICT`; ≥ 0 */
+  ifVersion?: number;
+  /** use the shared namespace (every client of this till) instead of this client's own (its Origin's; native clients have one of their own); default false */
+  shared?: boolean;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CACHE DELETE: `{KEY, DELETED}`: whether a live key was deleted */
+export type CacheDeleteReply = {
+  KEY: string;
+  DELETED: boolean;
+};
+/** Parameters of CACHE LIST. */
+export interface CacheListParams {
+  /** keys starting with this (empty or absent: every key of the namespace); at most 256 characters */
+  prefix?: string;
+  /** keys per page; ≥ 1, ≤ 1000; default 100 */
+  limit?: number;
+  /** the previous page's `NEXT`: list keys after this one */
+  after?: string;
+  /** include each VALUE; default false */
+  values?: boolean;
+  /** use the shared namespace (every client of this till) instead of this client's own (its Origin's; native clients have one of their own); default false */
+  shared?: boolean;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CACHE LIST: `{PREFIX, ITEMS: [{KEY, VERSION, UPDATED_AT, EXPIRES_AT, BYTES, VALUE?}], NEXT}`; `NEXT` is the AFTER of the next page, null on the last */
+export type CacheListReply = {
+  PREFIX: string;
+  ITEMS: Array<CacheItem>;
+  NEXT: string | null;
+};
+/** Parameters of CACHE CLEAR. */
+export interface CacheClearParams {
+  /** keys starting with this (empty or absent: every key of the namespace); at most 256 characters */
+  prefix?: string;
+  /** use the shared namespace (every client of this till) instead of this client's own (its Origin's; native clients have one of their own); default false */
+  shared?: boolean;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CACHE CLEAR: `{PREFIX, DELETED}`: how many live keys were deleted */
+export type CacheClearReply = {
+  PREFIX: string;
+  DELETED: number;
+};
+/** Parameters of CACHE STATS. */
+export interface CacheStatsParams {
+  /** use the shared namespace (every client of this till) instead of this client's own (its Origin's; native clients have one of their own); default false */
+  shared?: boolean;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CACHE STATS: `{SHARED, KEYS, BYTES, TOTAL_KEYS, TOTAL_BYTES, MAX_BYTES, MAX_VALUE_BYTES, MAX_KEY_CHARS}` */
+export type CacheStatsReply = {
+  SHARED: boolean;
+  KEYS: number;
+  BYTES: number;
+  TOTAL_KEYS: number;
+  TOTAL_BYTES: number;
+  MAX_BYTES: number;
+  MAX_VALUE_BYTES: number;
+  MAX_KEY_CHARS: number;
+};
+/** Parameters of CACHE SUBSCRIBE. */
+export interface CacheSubscribeParams {
+  /** keys starting with this (empty or absent: every key of the namespace); at most 256 characters */
+  prefix?: string;
+  /** use the shared namespace (every client of this till) instead of this client's own (its Origin's; native clients have one of their own); default false */
+  shared?: boolean;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CACHE SUBSCRIBE: `{PREFIX, SHARED, TOPIC}` */
+export type CacheSubscribeReply = {
+  PREFIX: string;
+  SHARED: boolean;
+  TOPIC: string;
+};
+/** Parameters of CACHE UNSUBSCRIBE. */
+export interface CacheUnsubscribeParams {
+  /** keys starting with this (empty or absent: every key of the namespace); at most 256 characters */
+  prefix?: string;
+  /** use the shared namespace (every client of this till) instead of this client's own (its Origin's; native clients have one of their own); default false */
+  shared?: boolean;
+}
+/** MESSAGE_DATA of a SUCCESS reply to CACHE UNSUBSCRIBE: `{WAS_SUBSCRIBED}` */
+export type CacheUnsubscribeReply = {
+  WAS_SUBSCRIBED: boolean;
+};
+/** a durable key/value store for the POS (docs/cache.md). Keys live in the client's own namespace (its Origin; native clients share one) unless `SHARED: true`; an acknowledged write survives a crash or power cut */
+export interface CacheHelpers {
+  /** stores VALUE under KEY; acknowledged only once committed to disk. Wire: CACHE SET. */
+  set(params: CacheSetParams, options?: CallOptions): Promise<CacheSetReply>;
+  /** a key's value; a missing or expired key is a SUCCESS with `FOUND: false`. Wire: CACHE GET. */
+  get(params: CacheGetParams, options?: CallOptions): Promise<CacheGetReply>;
+  /** removes a key. Wire: CACHE DELETE. */
+  delete(params: CacheDeleteParams, options?: CallOptions): Promise<CacheDeleteReply>;
+  /** keys by PREFIX in key order, a page at a time. Wire: CACHE LIST. */
+  list(params?: CacheListParams, options?: CallOptions): Promise<CacheListReply>;
+  /** deletes every key of the namespace starting with PREFIX. Wire: CACHE CLEAR. */
+  clear(params?: CacheClearParams, options?: CallOptions): Promise<CacheClearReply>;
+  /** keys and bytes in this namespace and in the whole cache, and the limits. Wire: CACHE STATS. */
+  stats(params?: CacheStatsParams, options?: CallOptions): Promise<CacheStatsReply>;
+  /** `CACHE` events when another client changes a key under PREFIX in this namespace. Wire: CACHE SUBSCRIBE. Stopping the subscription sends UNSUBSCRIBE. */
+  subscribe(params?: CacheSubscribeParams, options?: SubscribeOptions): Subscription<"CACHE", CacheSubscribeReply>;
+  /** stops this connection's events for that PREFIX. Wire: CACHE UNSUBSCRIBE. */
+  unsubscribe(params?: CacheUnsubscribeParams, options?: CallOptions): Promise<CacheUnsubscribeReply>;
+}
+
 /** The typed helpers of every TARGET that has actions: client.<target>.<action>(params). */
 export interface Helpers {
   /** BASE: the handshake and health target every client talks to first; the configurator and the command log. */
@@ -1295,11 +1492,13 @@ export interface Helpers {
   readonly paytef: PaytefHelpers;
   /** MYPOS: myPOS card terminals over IPP (`MYPOS=tcp://…` or `serial://…`). Every payment is journaled by its UUIDV4 before the terminal hears of it and is never charged twice; see docs/payments.md. */
   readonly mypos: MyposHelpers;
+  /** CACHE: a durable key/value store for the POS (docs/cache.md). Keys live in the client's own namespace (its Origin; native clients share one) unless `SHARED: true`; an acknowledged write survives a crash or power cut. */
+  readonly cache: CacheHelpers;
 }
 
 // ---- codes ----
 /** Every failure CODE the service sends (MESSAGE_DATA.CODE of a FAILURE). */
-export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","INVALID_CONFIG","NEEDS_ELEVATION","INTERNAL","PRINT_QUEUE_FULL","STORAGE_FULL","PAYMENT_DECLINED","PAYMENT_CANCELLED","PAYMENT_UNKNOWN_OUTCOME","TERMINAL_BUSY","TERMINAL_UNAVAILABLE","INVALID_AMOUNT","PAYMENT_NOT_FOUND","CHANGE_UNAVAILABLE"] as const;
+export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","INVALID_CONFIG","NEEDS_ELEVATION","INTERNAL","PRINT_QUEUE_FULL","STORAGE_FULL","PAYMENT_DECLINED","PAYMENT_CANCELLED","PAYMENT_UNKNOWN_OUTCOME","TERMINAL_BUSY","TERMINAL_UNAVAILABLE","INVALID_AMOUNT","PAYMENT_NOT_FOUND","CHANGE_UNAVAILABLE","VALUE_TOO_LARGE","CACHE_FULL","VERSION_CONFLICT","REMOTE_NOT_ALLOWED"] as const;
 export type ServerCode = (typeof SERVER_CODES)[number];
 /** The SDK's own error codes; never the same as a server code. */
 export const CLIENT_CODES = {
@@ -1513,6 +1712,13 @@ export const PROTOCOL: ProtocolTable = {
           "helper": "browserPolicyRemove",
           "within": {
             "ms": 15000
+          },
+          "admin": true
+        },
+        "REMOTE_TEST": {
+          "helper": "remoteTest",
+          "within": {
+            "ms": 12000
           },
           "admin": true
         }
@@ -1951,8 +2157,63 @@ export const PROTOCOL: ProtocolTable = {
     },
     "CACHE": {
       "helper": "cache",
-      "available": false,
-      "actions": {}
+      "available": true,
+      "actions": {
+        "SET": {
+          "helper": "set",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "GET": {
+          "helper": "get",
+          "within": {
+            "ms": 1000
+          }
+        },
+        "DELETE": {
+          "helper": "delete",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "LIST": {
+          "helper": "list",
+          "within": {
+            "ms": 1000
+          }
+        },
+        "CLEAR": {
+          "helper": "clear",
+          "within": {
+            "ms": 10000
+          }
+        },
+        "STATS": {
+          "helper": "stats",
+          "within": {
+            "ms": 1000
+          }
+        },
+        "SUBSCRIBE": {
+          "helper": "subscribe",
+          "within": {
+            "ms": 1000
+          },
+          "subscription": {
+            "events": [
+              "CACHE"
+            ],
+            "stop": "UNSUBSCRIBE"
+          }
+        },
+        "UNSUBSCRIBE": {
+          "helper": "unsubscribe",
+          "within": {
+            "ms": 1000
+          }
+        }
+      }
     },
     "LOG": {
       "helper": "log",

@@ -35,6 +35,7 @@ crate::actions! {
         HostsRemove = "HOSTSREMOVE",
         BrowserPolicySet = "BROWSERPOLICYSET",
         BrowserPolicyRemove = "BROWSERPOLICYREMOVE",
+        RemoteTest = "REMOTETEST",
     }
 }
 
@@ -49,7 +50,8 @@ impl Name {
             | Name::HostsAdd
             | Name::HostsRemove
             | Name::BrowserPolicySet
-            | Name::BrowserPolicyRemove => true,
+            | Name::BrowserPolicyRemove
+            | Name::RemoteTest => true,
             _ => self.is_log(),
         }
     }
@@ -94,6 +96,11 @@ pub(super) enum Action {
     PlatformStatus,
     /// A change to the OS: the hosts entry or the browser policy.
     Platform(Change),
+    /// One connection attempt to the remote gateway with the saved REMOTE_* keys, or with
+    /// `values` (the configurator's unsaved form) over them.
+    RemoteTest {
+        values: Map<String, Value>,
+    },
 }
 
 impl Action {
@@ -146,6 +153,17 @@ impl Action {
             Name::HostsRemove => Action::Platform(Change::HostsRemove),
             Name::BrowserPolicySet => Action::Platform(Change::PolicySet),
             Name::BrowserPolicyRemove => Action::Platform(Change::PolicyRemove),
+            Name::RemoteTest => Action::RemoteTest {
+                values: match request.param("VALUES") {
+                    None | Some(Value::Null) => Map::new(),
+                    Some(Value::Object(v)) => v.clone(),
+                    Some(_) => {
+                        return Err(Failure::bad_params(
+                            "VALUES must be an object of REMOTE_* KEY: value strings",
+                        ))
+                    }
+                },
+            },
         })
     }
 }
@@ -222,7 +240,8 @@ mod tests {
                 "HOSTSADD",
                 "HOSTSREMOVE",
                 "BROWSERPOLICYSET",
-                "BROWSERPOLICYREMOVE"
+                "BROWSERPOLICYREMOVE",
+                "REMOTETEST"
             ]
         );
     }

@@ -17,6 +17,7 @@ mod context;
 mod log;
 mod platform;
 mod ports;
+mod remote_test;
 
 pub use context::{BaseContext, ServerFacts, TlsFacts};
 
@@ -120,6 +121,10 @@ impl Service for Base {
                 let ctx = self.ctx.clone();
                 return Box::pin(async move { platform::change(&ctx, change).await });
             }
+            Action::RemoteTest { values } => {
+                let ctx = self.ctx.clone();
+                return Box::pin(async move { remote_test::run(&ctx, values).await });
+            }
         };
         ready(outcome)
     }
@@ -167,6 +172,7 @@ impl Base {
             "VIEWER": server.viewer_addr.map(|a| format!("http://{a}/")),
             "TLS": server.tls.summary(),
             "WARNINGS": status.warnings(),
+            "REMOTE": status.remote(),
             "DEVICES": devices,
             "COMMAND_LOG": { "ENABLED": self.ctx.command_log.enabled(), "DROPPED": self.ctx.command_log.dropped() },
             "UPTIME_MS": status.uptime_ms(),

@@ -114,6 +114,7 @@ pub struct Queue {
 
 struct Inner {
     store: JobStore,
+    /// New jobs are stored in group commits: a burst of tickets shares one disk flush.
     inserter: GroupCommit<NewJob, Inserted>,
     events: EventBus,
     renderer: Renderer,
