@@ -13,6 +13,7 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TARGET = process.env.CARGO_TARGET_DIR || join(ROOT, 'target');
 export const ENGINE_BIN = process.env.PISPAS_ENGINE_BIN || join(TARGET, 'debug', 'pispas-modules');
 export const APP_BIN = process.env.PISPAS_APP_BIN || join(TARGET, 'debug', 'pispas');
+export const SIM_BIN = process.env.PISPAS_SIM_BIN || join(TARGET, 'debug', 'pispas-sim');
 export { WebSocket };
 
 /** A port that was free a moment ago. */

@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 npm run --silent build -w @pispas/local
 cargo build --locked -q -p pispas-modules --bin pispas-modules
+cargo build --locked -q -p pispas-sim --bin pispas-sim
 node --test tests/ui/client.test.mjs tests/ui/pages.test.mjs

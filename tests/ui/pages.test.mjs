@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
 import { chromium } from 'playwright-core';
-import { startEngine, rawClient, freePort, waitForPort, waitForClosed } from '../helpers.mjs';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { startEngine, rawClient, freePort, waitForPort, waitForClosed, SIM_BIN } from '../helpers.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
@@ -49,6 +51,35 @@ test('the status page shows the live state and follows new clients', { timeout: 
   assert.match(await p.textContent('[data-fact="Clients"]'), /^2 now/);
   other.close();
   await p.context().close();
+});
+
+test('a payment whose outcome nobody knows shows amber in the status window with what to check', { timeout: 60000 }, async () => {
+  // A myPOS terminal (pispas-sim) that restarts mid-payment and forgets it: the outcome cannot
+  // be known, so the service says so and the status window must keep showing it.
+  const sim = spawn(SIM_BIN, ['mypos', '--port', '0', '--scenario', 'restarted'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const line = await new Promise((resolve, reject) => {
+    createInterface({ input: sim.stdout }).once('line', resolve);
+    sim.once('exit', (c) => reject(new Error(`pispas-sim exited with ${c}`)));
+  });
+  sim.stdout.resume();
+  const uri = line.slice(line.indexOf('=') + 1);
+  const till = await startEngine({ MODULES: 'base,mypos', MYPOS: uri });
+  try {
+    const c = await rawClient(till.wsPort);
+    const r = await c.call('MYPOS', 'SALE', { AMOUNT: 4200 });
+    assert.equal(r.MESSAGE_DATA.CODE, 'PAYMENT_UNKNOWN_OUTCOME', JSON.stringify(r));
+    c.close();
+    const p = await page();
+    await p.goto(till.url('status.html'));
+    const row = p.locator('#payments tr[data-state="UNKNOWN_OUTCOME"]');
+    await row.waitFor({ timeout: 15000 });
+    assert.match(await row.textContent(), /42\.00/);
+    assert.notEqual(await p.getAttribute('#hero', 'data-level'), 'ok', 'an unresolved payment is not "all fine"');
+    await p.context().close();
+  } finally {
+    await till.stop();
+    sim.kill('SIGTERM');
+  }
 });
 
 test('the configurator refuses an invalid port next to the field and writes nothing', { timeout: 30000 }, async () => {

@@ -1,10 +1,14 @@
 // The status window: the service state, its address and TLS, each module's health, the devices,
-// connected clients, the last errors and the version. Polls BASE STATUS (no admin token needed)
-// every two seconds and on every DEVICE_STATE event, so it is live without a page reload.
+// connected clients, payments running or unresolved, the last errors and the version. Polls BASE
+// STATUS (no admin token needed) and the payment journals every two seconds and on every
+// DEVICE_STATE event, so it is live without a page reload.
 
 import { createClient, showConnection, el, fmtTime, fmtUptime, wireNav, inApp, appInvoke } from './page.js';
 
 const POLL_MS = 2000;
+const PAYMENT_TARGETS = ['MYPOS', 'PAYTEF', 'CASHGUARD'];
+// A payment still running, or one whose outcome nobody knows (amber until resolved).
+const OPEN_STATES = ['RECEIVED', 'SENT', 'IN_PROGRESS', 'UNKNOWN_OUTCOME'];
 const $ = (id) => document.getElementById(id);
 const client = createClient();
 let timer = null;
@@ -48,6 +52,7 @@ async function refresh() {
   try {
     const s = await client.call('BASE', 'STATUS', {}, { timeoutMs: 5000 });
     render(s);
+    await renderPayments(s.MODULES || []);
   } catch (e) {
     if (client.state === 'open') setHero('problem', 'The service did not answer', e.message);
   }
@@ -118,5 +123,36 @@ function render(s) {
             el('td', { class: 'state-FAILURE' }, e.CODE), el('td', {}, e.MESSAGE)),
         )
       : [el('tr', {}, el('td', { colspan: 5, class: 'empty' }, 'No errors since the service started.'))]),
+  );
+}
+
+/** The journals of the payment modules that run: what is in progress or unresolved. */
+async function renderPayments(modules) {
+  const running = modules.filter((m) => PAYMENT_TARGETS.includes(m.TARGET) && (m.ACTIONS || []).includes('JOURNAL'));
+  $('payments-section').hidden = running.length === 0;
+  if (running.length === 0) return;
+  const rows = [];
+  for (const m of running) {
+    for (const state of OPEN_STATES) {
+      try {
+        const list = await client.call(m.TARGET, 'JOURNAL', { STATE: state, LIMIT: 20 }, { timeoutMs: 5000 });
+        for (const p of list || []) rows.push({ target: m.TARGET, ...p });
+      } catch { /* a module that cannot answer shows in Modules above */ }
+    }
+  }
+  rows.sort((a, b) => (b.CREATED_AT || 0) - (a.CREATED_AT || 0));
+  const money = (p) => `${(Number(p.AMOUNT || 0) / 100).toFixed(2)} ${p.CURRENCY || ''}`.trim();
+  const todo = (p) => (p.STATE === 'UNKNOWN_OUTCOME'
+    ? p.MESSAGE || 'Check the terminal for this payment, then resolve it'
+    : 'Running: wait for the terminal');
+  $('payments').replaceChildren(
+    ...(rows.length
+      ? rows.map((p) =>
+          el('tr', { dataset: { payment: p.PAYMENT, state: p.STATE } },
+            el('th', { scope: 'row' }, `${p.target} ${p.TERMINAL || ''}`.trim()), el('td', {}, money(p)),
+            el('td', { class: `state-${p.STATE}` }, p.STATE), el('td', {}, todo(p)),
+            el('td', {}, p.CREATED_AT ? fmtTime(p.CREATED_AT) : '')),
+        )
+      : [el('tr', {}, el('td', { colspan: 5, class: 'empty' }, 'No payment running and nothing to resolve.'))]),
   );
 }
