@@ -10,6 +10,8 @@ mod cache;
 mod devices;
 mod echo;
 mod measure;
+#[cfg(target_os = "linux")]
+mod payments;
 mod print;
 mod process;
 
@@ -36,13 +38,19 @@ fn main() -> anyhow::Result<()> {
             println!("{}", cache::report(quick).context("benchmark failed")?);
             Ok(())
         }
+        #[cfg(target_os = "linux")]
+        Some("payments") => {
+            let quick = args.iter().any(|a| a == "--quick");
+            println!("{}", payments::report(quick).context("benchmark failed")?);
+            Ok(())
+        }
         Some("print") => {
             let quick = args.iter().any(|a| a == "--quick");
             println!("{}", print::report(quick).context("benchmark failed")?);
             Ok(())
         }
         _ => {
-            eprintln!("usage: pispas-bench engine|devices|print|cache [--quick] | echo-server --plain PORT --tls PORT --dir DIR");
+            eprintln!("usage: pispas-bench engine|devices|print|cache|payments [--quick] | echo-server --plain PORT --tls PORT --dir DIR");
             std::process::exit(2);
         }
     }
