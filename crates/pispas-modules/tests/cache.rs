@@ -4,7 +4,7 @@
 
 use futures_util::future::join_all;
 use pispas_testkit::client::{Client, Connect};
-use pispas_testkit::{start_engine, test_dir, TestEngine};
+use pispas_testkit::{start_engine, TestEngine};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 #[cfg(unix)]
@@ -559,7 +559,7 @@ mod crash {
 
     #[tokio::test]
     async fn sets_acknowledged_before_sigkill_are_all_there_after_restart() {
-        let dir = test_dir("cache-crash");
+        let dir = pispas_testkit::test_dir("cache-crash");
         let engine = start(&dir);
         let mut c = client(engine.addr, None).await;
         let mut uuids = Vec::new();

@@ -5,6 +5,8 @@
 //!
 //! Cases per target: `PISPAS_FUZZ_CASES` (1,000 by default, what CI runs; see fuzz/README.md
 //! for a long run). A failure is printed minimised by proptest.
+// Platform-independent logic, already run natively: not repeated under wine (CI time).
+#![cfg(not(windows))]
 
 use pispas_modules::commandlog::redact::{redact, redact_text};
 use pispas_modules::config::{read_env_file, ConfigEnv};
