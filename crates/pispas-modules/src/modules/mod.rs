@@ -8,6 +8,7 @@
 //! `store`, `config`, `transport`, `clock`) and their own folder; what else they need is handed in.
 
 pub mod base;
+pub mod kitchen;
 pub mod payment;
 pub mod print;
 pub mod rfid;
@@ -36,7 +37,8 @@ pub fn build(
         ModuleKind::Mypos => Arc::new(payment::mypos::Mypos::start(ctx)?),
         ModuleKind::Paytef => Arc::new(payment::paytef::Paytef::start(ctx)?),
         ModuleKind::Cashguard => Arc::new(payment::cashguard::CashGuard::start(ctx)?),
-        ModuleKind::OrderKitchen | ModuleKind::Cache | ModuleKind::Log | ModuleKind::Remote => {
+        ModuleKind::OrderKitchen => Arc::new(kitchen::Kitchen::start(ctx)?),
+        ModuleKind::Cache | ModuleKind::Log | ModuleKind::Remote => {
             Arc::new(unavailable::Unavailable::new(kind.target()))
         }
     })

@@ -101,11 +101,19 @@ pub enum ErrorCode {
     PaymentNotFound,
     /// The cash machine cannot pay the change for what the customer hands over: nothing taken.
     ChangeUnavailable,
+    /// No kitchen ticket has that TICKET id (or it is older than KITCHEN_RETENTION).
+    TicketNotFound,
+    /// The kitchen ticket has no line with that LINE id.
+    LineNotFound,
+    /// The kitchen ticket is served or voided and cannot be changed.
+    TicketClosed,
+    /// RECALL found no bump to undo (for that ticket, or by that display).
+    NothingToRecall,
 }
 
 impl ErrorCode {
     /// Every code, in the order docs/protocol.md lists them.
-    pub const ALL: [ErrorCode; 44] = [
+    pub const ALL: [ErrorCode; 48] = [
         ErrorCode::BadJson,
         ErrorCode::BadRequest,
         ErrorCode::BadParams,
@@ -150,6 +158,10 @@ impl ErrorCode {
         ErrorCode::InvalidAmount,
         ErrorCode::PaymentNotFound,
         ErrorCode::ChangeUnavailable,
+        ErrorCode::TicketNotFound,
+        ErrorCode::LineNotFound,
+        ErrorCode::TicketClosed,
+        ErrorCode::NothingToRecall,
     ];
 
     /// The code for its wire text; `None` for text that is not a code (a row written by another
@@ -205,6 +217,10 @@ impl ErrorCode {
             ErrorCode::InvalidAmount => "INVALID_AMOUNT",
             ErrorCode::PaymentNotFound => "PAYMENT_NOT_FOUND",
             ErrorCode::ChangeUnavailable => "CHANGE_UNAVAILABLE",
+            ErrorCode::TicketNotFound => "TICKET_NOT_FOUND",
+            ErrorCode::LineNotFound => "LINE_NOT_FOUND",
+            ErrorCode::TicketClosed => "TICKET_CLOSED",
+            ErrorCode::NothingToRecall => "NOTHING_TO_RECALL",
         }
     }
 }
