@@ -7,4 +7,4 @@ cd "$(dirname "$0")/../.."
 npm run --silent build -w @pispas/local
 cargo build --locked -q -p pispas-modules --bin pispas-modules
 cargo build --locked -q -p pispas-sim --bin pispas-sim
-node --test tests/ui/client.test.mjs tests/ui/pages.test.mjs
+node --test tests/ui/client.test.mjs tests/ui/pages.test.mjs tests/ui/kitchen.test.mjs

@@ -9,6 +9,7 @@
 
 pub mod base;
 pub mod cache;
+pub mod kitchen;
 pub mod payment;
 pub mod print;
 pub mod rfid;
@@ -38,7 +39,8 @@ pub fn build(
         ModuleKind::Paytef => Arc::new(payment::paytef::Paytef::start(ctx)?),
         ModuleKind::Cashguard => Arc::new(payment::cashguard::CashGuard::start(ctx)?),
         ModuleKind::Cache => Arc::new(cache::Cache::start(ctx)?),
-        ModuleKind::OrderKitchen | ModuleKind::Log | ModuleKind::Remote => {
+        ModuleKind::OrderKitchen => Arc::new(kitchen::Kitchen::start(ctx)?),
+        ModuleKind::Log | ModuleKind::Remote => {
             Arc::new(unavailable::Unavailable::new(kind.target()))
         }
     })

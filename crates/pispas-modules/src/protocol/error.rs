@@ -109,11 +109,19 @@ pub enum ErrorCode {
     VersionConflict,
     /// A request from the cloud names a TARGET that REMOTE_TARGETS does not allow.
     RemoteNotAllowed,
+    /// No kitchen ticket has that TICKET id (or it is older than KITCHEN_RETENTION).
+    TicketNotFound,
+    /// The kitchen ticket has no line with that LINE id.
+    LineNotFound,
+    /// The kitchen ticket is served or voided and cannot be changed.
+    TicketClosed,
+    /// RECALL found no bump to undo (for that ticket, or by that display).
+    NothingToRecall,
 }
 
 impl ErrorCode {
     /// Every code, in the order docs/protocol.md lists them.
-    pub const ALL: [ErrorCode; 48] = [
+    pub const ALL: [ErrorCode; 52] = [
         ErrorCode::BadJson,
         ErrorCode::BadRequest,
         ErrorCode::BadParams,
@@ -162,6 +170,10 @@ impl ErrorCode {
         ErrorCode::CacheFull,
         ErrorCode::VersionConflict,
         ErrorCode::RemoteNotAllowed,
+        ErrorCode::TicketNotFound,
+        ErrorCode::LineNotFound,
+        ErrorCode::TicketClosed,
+        ErrorCode::NothingToRecall,
     ];
 
     /// The code for its wire text; `None` for text that is not a code (a row written by another
@@ -221,6 +233,10 @@ impl ErrorCode {
             ErrorCode::CacheFull => "CACHE_FULL",
             ErrorCode::VersionConflict => "VERSION_CONFLICT",
             ErrorCode::RemoteNotAllowed => "REMOTE_NOT_ALLOWED",
+            ErrorCode::TicketNotFound => "TICKET_NOT_FOUND",
+            ErrorCode::LineNotFound => "LINE_NOT_FOUND",
+            ErrorCode::TicketClosed => "TICKET_CLOSED",
+            ErrorCode::NothingToRecall => "NOTHING_TO_RECALL",
         }
     }
 }

@@ -111,7 +111,12 @@ fn route(method: &Method, path: &str, host: Option<&str>, ws_port: u16) -> Respo
         .to_string();
         return http::response(StatusCode::OK, "application/json", body);
     }
-    let path = if path.is_empty() { "index.html" } else { path };
+    let path = match path {
+        "" => "index.html",
+        // The kitchen display's short address (docs/kitchen.md).
+        "kitchen" => "kitchen.html",
+        p => p,
+    };
     if path.contains("..") {
         return http::text(StatusCode::NOT_FOUND, "not found\n");
     }
@@ -168,6 +173,16 @@ mod tests {
     }
 
     #[test]
+    fn the_kitchen_display_has_a_short_address() {
+        let r = route(&Method::GET, "/kitchen", Some("127.0.0.1:8081"), 5005);
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            r.headers()[hyper::header::CONTENT_TYPE],
+            "text/html; charset=utf-8"
+        );
+    }
+
+    #[test]
     fn a_rebinding_host_is_refused_with_421() {
         let r = route(
             &Method::GET,
@@ -176,6 +191,12 @@ mod tests {
             5005,
         );
         assert_eq!(r.status(), StatusCode::MISDIRECTED_REQUEST);
+        let r = route(&Method::GET, "/kitchen", Some("127.0.0.1:8081"), 5005);
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "the kitchen display's short address"
+        );
         let r = route(&Method::GET, "/status.html", None, 5005);
         assert_eq!(r.status(), StatusCode::MISDIRECTED_REQUEST);
     }

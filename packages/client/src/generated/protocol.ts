@@ -248,6 +248,65 @@ export interface CacheItem {
   /** with `VALUES: true` */
   VALUE?: unknown;
 }
+/** a line of a kitchen ticket as the displays show it */
+export interface KitchenLine {
+  /** the POS's line id */
+  LINE: string;
+  /** what is to be cooked now */
+  QTY: number;
+  NAME: string;
+  MODIFIERS: Array<string>;
+  NOTE: string | null;
+  ALLERGENS: Array<string>;
+  SEAT: string | null;
+  /** where it is cooked (routed) */
+  STATION: string;
+  CATEGORY: string | null;
+  DONE: boolean;
+  /** quantity cancelled by UPDATEs */
+  CANCELLED: number;
+  /** came in an UPDATE */
+  ADDED: boolean;
+  /** more fired by an UPDATE (ADD_QTY) */
+  REFIRED: boolean;
+  NOTE_CHANGED: boolean;
+  VOIDED: boolean;
+  /** false: the last change (void, re-fire, note, added) is still highlighted */
+  ACKED: boolean;
+}
+/** a kitchen ticket (card) */
+export interface KitchenTicket {
+  /** the POS's ticket id */
+  TICKET: string;
+  ORDER: string | null;
+  TABLE: string | null;
+  GUESTS: number | null;
+  CHANNEL: "DINE-IN" | "TAKEAWAY" | "DELIVERY";
+  COURSE: string | null;
+  /** ms since the epoch */
+  FIRE_AT: number | null;
+  PRIORITY: boolean;
+  NOTE: string | null;
+  NOTE_CHANGED: boolean;
+  /** one of KITCHEN_STAGES */
+  STAGE: string;
+  /** ms since the epoch it entered its stage */
+  STAGE_AT: number;
+  CREATED_AT: number;
+  UPDATED_AT: number;
+  /** 1 when sent, +1 per UPDATE or VOID */
+  VERSION: number;
+  /** SEQ of its SENT event: arrival order */
+  ARRIVAL: number;
+  VOIDED: boolean;
+  VOID_ACKED: boolean;
+  DUPLICATE_AT: number | null;
+  /** times the POS re-sent this TICKET under a new UUIDV4 */
+  DUPLICATES: number;
+  /** re-sent and not yet acknowledged: the card says DUPLICATE */
+  DUPLICATE: boolean;
+  LINES: Array<KitchenLine>;
+}
 
 // ---- events (protocol/pispas.json "events") ----
 /** every `HEARTBEAT_SECS` to `BASE SUBSCRIBE`rs, and once after `BASE HEARTBEAT` (from BASE) */
@@ -361,6 +420,24 @@ export interface CacheEvent {
   /** CLEAR: keys deleted */
   DELETED?: number;
 }
+/** a ticket changed. Sent to `ORDER_KITCHEN SUBSCRIBE`rs and to the connection that sent the ticket (`MESSAGE_UUID` = that SEND's UUIDV4). `SEQ` grows by one per event; apply each once (an event can arrive both in a SUBSCRIBE reply and live: skip a `SEQ` already applied) (from ORDER_KITCHEN) */
+export interface KitchenEvent {
+  EVENT: "KITCHEN";
+  ACTION: "SENT" | "UPDATED" | "LINE_DONE" | "BUMPED" | "RECALLED" | "SERVED" | "VOIDED" | "ACKED";
+  TICKET: string;
+  LINE: string | null;
+  STAGE: string;
+  /** the display's name (`BY`), `POS`, `AUTO` when the last line done made it READY, else CONNECTION-<id> */
+  BY: string;
+  /** ms since the epoch */
+  AT: number;
+  SEQ: number;
+  CARD: KitchenTicket;
+  /** SENT: the TICKET id was already there (a re-send under a new UUIDV4) */
+  DUPLICATE?: boolean;
+  /** LINE_DONE: the line's new state */
+  DONE?: boolean;
+}
 
 /** Every EVENT name and the type of its MESSAGE_DATA. */
 export interface EventMap {
@@ -376,6 +453,7 @@ export interface EventMap {
   CASH_LEVEL: CashLevelEvent;
   CASH_ERROR: CashErrorEvent;
   CACHE: CacheEvent;
+  KITCHEN: KitchenEvent;
 }
 export type EventName = keyof EventMap;
 
@@ -1330,6 +1408,281 @@ export interface MyposHelpers {
   ping(params?: MyposPingParams, options?: CallOptions): Promise<MyposPingReply>;
 }
 
+/** Parameters of ORDER_KITCHEN SEND. */
+export interface OrderKitchenSendParams {
+  /** the POS's ticket id (≤ 200 characters): one ticket per id */
+  ticket: string;
+  order?: string;
+  table?: string;
+  /** ≥ 0 */
+  guests?: number;
+  /** DINE-IN (default), TAKEAWAY or DELIVERY */
+  channel?: string;
+  course?: string;
+  /** ms since the epoch */
+  fireAt?: number;
+  priority?: boolean;
+  /** ≤ 1000 characters */
+  note?: string;
+  /** 1 to 500 lines: `LINE` (unique), `QTY` 1–9999, `NAME`, optional `MODIFIERS`, `NOTE`, `ALLERGENS`, `SEAT`, `STATION` (one of KITCHEN_STATIONS) or `CATEGORY` (routed by KITCHEN_ROUTE_<CATEGORY>, else the first station) */
+  lines: Array<{
+    line: string;
+    /** ≥ 1, ≤ 9999 */
+    qty?: number;
+    name?: string;
+    modifiers?: Array<string>;
+    note?: string;
+    allergens?: Array<string>;
+    seat?: string;
+    station?: string;
+    category?: string;
+    /** ≥ 1 */
+    cancelQty?: number;
+    /** ≥ 1 */
+    addQty?: number;
+  }>;
+}
+/** MESSAGE_DATA of a SUCCESS reply to ORDER_KITCHEN SEND: `{TICKET, STAGE, SEQ, VERSION}` (+ `DUPLICATE` for SEND, `DONE` for LINE_DONE, `REPLAYED: true` for a repeated UUIDV4) */
+export type OrderKitchenSendReply = {
+  TICKET: string;
+  STAGE: string;
+  SEQ: number;
+  VERSION: number;
+  DUPLICATE?: boolean;
+  DONE?: boolean;
+  REPLAYED?: boolean;
+};
+/** Parameters of ORDER_KITCHEN UPDATE. */
+export interface OrderKitchenUpdateParams {
+  /** the ticket id */
+  ticket: string;
+  note?: string;
+  /** new lines, or `{LINE, CANCEL_QTY, ADD_QTY, NOTE}` for existing ones */
+  lines?: Array<{
+    line: string;
+    /** ≥ 1, ≤ 9999 */
+    qty?: number;
+    name?: string;
+    modifiers?: Array<string>;
+    note?: string;
+    allergens?: Array<string>;
+    seat?: string;
+    station?: string;
+    category?: string;
+    /** ≥ 1 */
+    cancelQty?: number;
+    /** ≥ 1 */
+    addQty?: number;
+  }>;
+}
+/** MESSAGE_DATA of a SUCCESS reply to ORDER_KITCHEN UPDATE: `{TICKET, STAGE, SEQ, VERSION}` (+ `DUPLICATE` for SEND, `DONE` for LINE_DONE, `REPLAYED: true` for a repeated UUIDV4) */
+export type OrderKitchenUpdateReply = {
+  TICKET: string;
+  STAGE: string;
+  SEQ: number;
+  VERSION: number;
+  DUPLICATE?: boolean;
+  DONE?: boolean;
+  REPLAYED?: boolean;
+};
+/** Parameters of ORDER_KITCHEN VOID. */
+export interface OrderKitchenVoidParams {
+  /** the ticket id */
+  ticket: string;
+  /** the line; none: the whole ticket */
+  line?: string;
+  /** the display's or cook's name, for the events and RECALL; default CONNECTION-<id> */
+  by?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to ORDER_KITCHEN VOID: `{TICKET, STAGE, SEQ, VERSION}` (+ `DUPLICATE` for SEND, `DONE` for LINE_DONE, `REPLAYED: true` for a repeated UUIDV4) */
+export type OrderKitchenVoidReply = {
+  TICKET: string;
+  STAGE: string;
+  SEQ: number;
+  VERSION: number;
+  DUPLICATE?: boolean;
+  DONE?: boolean;
+  REPLAYED?: boolean;
+};
+/** Parameters of ORDER_KITCHEN LIST. */
+export interface OrderKitchenListParams {
+  /** only tickets with a line there, cut to those lines */
+  station?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to ORDER_KITCHEN LIST: `{SEQ, TICKETS}` */
+export type OrderKitchenListReply = {
+  SEQ: number;
+  TICKETS: Array<KitchenTicket>;
+};
+/** Parameters of ORDER_KITCHEN GET. */
+export interface OrderKitchenGetParams {
+  /** the ticket id */
+  ticket: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to ORDER_KITCHEN GET: the ticket */
+export type OrderKitchenGetReply = KitchenTicket;
+/** Parameters of ORDER_KITCHEN STATUS. */
+export interface OrderKitchenStatusParams {}
+/** MESSAGE_DATA of a SUCCESS reply to ORDER_KITCHEN STATUS: `{OPEN, OLDEST_AGE_MS, STATIONS: [{STATION, OPEN, DISPLAYS}], EXPO_DISPLAYS, SUBSCRIBERS, SEQ, STAGES, READY_STAGE, ALERTS, NOW}` */
+export type OrderKitchenStatusReply = {
+  OPEN: number;
+  OLDEST_AGE_MS: number | null;
+  STATIONS: Array<{
+    STATION: string;
+    OPEN: number;
+    DISPLAYS: number;
+  }>;
+  EXPO_DISPLAYS: number;
+  SUBSCRIBERS: number;
+  SEQ: number;
+  STAGES: Array<string>;
+  READY_STAGE: string;
+  /** stage → seconds before the card changes colour */
+  ALERTS: Record<string, number>;
+  NOW: number;
+};
+/** Parameters of ORDER_KITCHEN SUBSCRIBE. */
+export interface OrderKitchenSubscribeParams {
+  /** the display's station, or EXPO: counted in STATUS */
+  station?: string;
+  /** ≥ 0 */
+  lastSeq?: number;
+}
+/** MESSAGE_DATA of a SUCCESS reply to ORDER_KITCHEN SUBSCRIBE: `{SEQ, STAGES, READY_STAGE, ALERTS, STATIONS, NOW}` and `EVENTS` or `SNAPSHOT` */
+export type OrderKitchenSubscribeReply = {
+  SEQ: number;
+  STAGES: Array<string>;
+  READY_STAGE: string;
+  ALERTS: Record<string, number>;
+  STATIONS: Array<string>;
+  NOW: number;
+  EVENTS?: Array<Record<string, unknown>>;
+  SNAPSHOT?: Array<KitchenTicket>;
+};
+/** Parameters of ORDER_KITCHEN UNSUBSCRIBE. */
+export interface OrderKitchenUnsubscribeParams {}
+/** MESSAGE_DATA of a SUCCESS reply to ORDER_KITCHEN UNSUBSCRIBE: `{UNSUBSCRIBED}` */
+export type OrderKitchenUnsubscribeReply = {
+  UNSUBSCRIBED: boolean;
+};
+/** Parameters of ORDER_KITCHEN LINE_DONE. */
+export interface OrderKitchenLineDoneParams {
+  /** the ticket id */
+  ticket: string;
+  /** a line id */
+  line: string;
+  /** the display's or cook's name, for the events and RECALL; default CONNECTION-<id> */
+  by?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to ORDER_KITCHEN LINE_DONE: `{TICKET, STAGE, SEQ, VERSION}` (+ `DUPLICATE` for SEND, `DONE` for LINE_DONE, `REPLAYED: true` for a repeated UUIDV4) */
+export type OrderKitchenLineDoneReply = {
+  TICKET: string;
+  STAGE: string;
+  SEQ: number;
+  VERSION: number;
+  DUPLICATE?: boolean;
+  DONE?: boolean;
+  REPLAYED?: boolean;
+};
+/** Parameters of ORDER_KITCHEN BUMP. */
+export interface OrderKitchenBumpParams {
+  /** the ticket id */
+  ticket: string;
+  /** the display's or cook's name, for the events and RECALL; default CONNECTION-<id> */
+  by?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to ORDER_KITCHEN BUMP: `{TICKET, STAGE, SEQ, VERSION}` (+ `DUPLICATE` for SEND, `DONE` for LINE_DONE, `REPLAYED: true` for a repeated UUIDV4) */
+export type OrderKitchenBumpReply = {
+  TICKET: string;
+  STAGE: string;
+  SEQ: number;
+  VERSION: number;
+  DUPLICATE?: boolean;
+  DONE?: boolean;
+  REPLAYED?: boolean;
+};
+/** Parameters of ORDER_KITCHEN RECALL. */
+export interface OrderKitchenRecallParams {
+  /** the ticket; none: the last bumped by BY */
+  ticket?: string;
+  /** the display's or cook's name, for the events and RECALL; default CONNECTION-<id> */
+  by?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to ORDER_KITCHEN RECALL: `{TICKET, STAGE, SEQ, VERSION}` (+ `DUPLICATE` for SEND, `DONE` for LINE_DONE, `REPLAYED: true` for a repeated UUIDV4) */
+export type OrderKitchenRecallReply = {
+  TICKET: string;
+  STAGE: string;
+  SEQ: number;
+  VERSION: number;
+  DUPLICATE?: boolean;
+  DONE?: boolean;
+  REPLAYED?: boolean;
+};
+/** Parameters of ORDER_KITCHEN SERVE. */
+export interface OrderKitchenServeParams {
+  /** the ticket id */
+  ticket: string;
+  /** the display's or cook's name, for the events and RECALL; default CONNECTION-<id> */
+  by?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to ORDER_KITCHEN SERVE: `{TICKET, STAGE, SEQ, VERSION}` (+ `DUPLICATE` for SEND, `DONE` for LINE_DONE, `REPLAYED: true` for a repeated UUIDV4) */
+export type OrderKitchenServeReply = {
+  TICKET: string;
+  STAGE: string;
+  SEQ: number;
+  VERSION: number;
+  DUPLICATE?: boolean;
+  DONE?: boolean;
+  REPLAYED?: boolean;
+};
+/** Parameters of ORDER_KITCHEN ACK. */
+export interface OrderKitchenAckParams {
+  /** the ticket id */
+  ticket: string;
+  line?: string;
+  /** the display's or cook's name, for the events and RECALL; default CONNECTION-<id> */
+  by?: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to ORDER_KITCHEN ACK: `{TICKET, STAGE, SEQ, VERSION}` (+ `DUPLICATE` for SEND, `DONE` for LINE_DONE, `REPLAYED: true` for a repeated UUIDV4) */
+export type OrderKitchenAckReply = {
+  TICKET: string;
+  STAGE: string;
+  SEQ: number;
+  VERSION: number;
+  DUPLICATE?: boolean;
+  DONE?: boolean;
+  REPLAYED?: boolean;
+};
+/** kitchen tickets and displays: the POS sends tickets, displays bump them, everyone hears it as KITCHEN events (docs/kitchen.md) */
+export interface OrderKitchenHelpers {
+  /** sends a ticket to the kitchen; the reply comes once it is stored. The same TICKET id again under a new UUIDV4 is the same ticket, marked DUPLICATE (never a second card) (safe to retry: the UUIDV4 is its idempotency key). Wire: ORDER_KITCHEN SEND. */
+  send(params: OrderKitchenSendParams, options?: CallOptions): Promise<OrderKitchenSendReply>;
+  /** a delta to a ticket: new lines (a LINE id it does not have, with `NAME` and `QTY`), `CANCEL_QTY` or `ADD_QTY` (re-fire) of a line, a line's `NOTE`, the ticket's `NOTE`; changed lines are highlighted until ACK (safe to retry: the UUIDV4 is its idempotency key). Wire: ORDER_KITCHEN UPDATE. */
+  update(params: OrderKitchenUpdateParams, options?: CallOptions): Promise<OrderKitchenUpdateReply>;
+  /** voids a line (`LINE`) or the whole ticket; it is struck through until a cook ACKs it (safe to retry: the UUIDV4 is its idempotency key). Wire: ORDER_KITCHEN VOID. */
+  void(params: OrderKitchenVoidParams, options?: CallOptions): Promise<OrderKitchenVoidReply>;
+  /** open tickets in arrival order. Wire: ORDER_KITCHEN LIST. */
+  list(params?: OrderKitchenListParams, options?: CallOptions): Promise<OrderKitchenListReply>;
+  /** one ticket, open or closed (within KITCHEN_RETENTION). Wire: ORDER_KITCHEN GET. */
+  get(params: OrderKitchenGetParams, options?: CallOptions): Promise<OrderKitchenGetReply>;
+  /** displays connected per station, open tickets, the oldest one's age. Wire: ORDER_KITCHEN STATUS. */
+  status(params?: OrderKitchenStatusParams, options?: CallOptions): Promise<OrderKitchenStatusReply>;
+  /** KITCHEN events from now on; with `LAST_SEQ` (the last SEQ this client applied) the reply carries the `EVENTS` it missed, or a `SNAPSHOT` of the open tickets when those are no longer kept (or no LAST_SEQ is given) — never a gap. Wire: ORDER_KITCHEN SUBSCRIBE. Stopping the subscription sends UNSUBSCRIBE. */
+  subscribe(params?: OrderKitchenSubscribeParams, options?: SubscribeOptions): Subscription<"KITCHEN", OrderKitchenSubscribeReply>;
+  /** stops KITCHEN events. Wire: ORDER_KITCHEN UNSUBSCRIBE. */
+  unsubscribe(params?: OrderKitchenUnsubscribeParams, options?: CallOptions): Promise<OrderKitchenUnsubscribeReply>;
+  /** toggles a line done; the last active line done moves the ticket to READY by itself (a BUMPED event by AUTO) (safe to retry: the UUIDV4 is its idempotency key). Wire: ORDER_KITCHEN LINE_DONE. */
+  lineDone(params: OrderKitchenLineDoneParams, options?: CallOptions): Promise<OrderKitchenLineDoneReply>;
+  /** the ticket to its next stage (bumping the last but one serves it) (safe to retry: the UUIDV4 is its idempotency key). Wire: ORDER_KITCHEN BUMP. */
+  bump(params: OrderKitchenBumpParams, options?: CallOptions): Promise<OrderKitchenBumpReply>;
+  /** undoes the last bump (or serve) of `TICKET`, or without one the last one by `BY` that is still in effect (safe to retry: the UUIDV4 is its idempotency key). Wire: ORDER_KITCHEN RECALL. */
+  recall(params?: OrderKitchenRecallParams, options?: CallOptions): Promise<OrderKitchenRecallReply>;
+  /** clears the ticket from the screens (the last stage) whatever its stage (safe to retry: the UUIDV4 is its idempotency key). Wire: ORDER_KITCHEN SERVE. */
+  serve(params: OrderKitchenServeParams, options?: CallOptions): Promise<OrderKitchenServeReply>;
+  /** a cook saw the change: a voided ticket leaves the screens, changed lines and DUPLICATE lose their highlight (`LINE`: that line only) (safe to retry: the UUIDV4 is its idempotency key). Wire: ORDER_KITCHEN ACK. */
+  ack(params: OrderKitchenAckParams, options?: CallOptions): Promise<OrderKitchenAckReply>;
+}
+
 /** Parameters of CACHE SET. */
 export interface CacheSetParams {
   /** 1–256 characters */
@@ -1492,13 +1845,15 @@ export interface Helpers {
   readonly paytef: PaytefHelpers;
   /** MYPOS: myPOS card terminals over IPP (`MYPOS=tcp://…` or `serial://…`). Every payment is journaled by its UUIDV4 before the terminal hears of it and is never charged twice; see docs/payments.md. */
   readonly mypos: MyposHelpers;
+  /** ORDER_KITCHEN: kitchen tickets and displays: the POS sends tickets, displays bump them, everyone hears it as KITCHEN events (docs/kitchen.md). */
+  readonly orderKitchen: OrderKitchenHelpers;
   /** CACHE: a durable key/value store for the POS (docs/cache.md). Keys live in the client's own namespace (its Origin; native clients share one) unless `SHARED: true`; an acknowledged write survives a crash or power cut. */
   readonly cache: CacheHelpers;
 }
 
 // ---- codes ----
 /** Every failure CODE the service sends (MESSAGE_DATA.CODE of a FAILURE). */
-export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","INVALID_CONFIG","NEEDS_ELEVATION","INTERNAL","PRINT_QUEUE_FULL","STORAGE_FULL","PAYMENT_DECLINED","PAYMENT_CANCELLED","PAYMENT_UNKNOWN_OUTCOME","TERMINAL_BUSY","TERMINAL_UNAVAILABLE","INVALID_AMOUNT","PAYMENT_NOT_FOUND","CHANGE_UNAVAILABLE","VALUE_TOO_LARGE","CACHE_FULL","VERSION_CONFLICT","REMOTE_NOT_ALLOWED"] as const;
+export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","INVALID_CONFIG","NEEDS_ELEVATION","INTERNAL","PRINT_QUEUE_FULL","STORAGE_FULL","PAYMENT_DECLINED","PAYMENT_CANCELLED","PAYMENT_UNKNOWN_OUTCOME","TERMINAL_BUSY","TERMINAL_UNAVAILABLE","INVALID_AMOUNT","PAYMENT_NOT_FOUND","CHANGE_UNAVAILABLE","VALUE_TOO_LARGE","CACHE_FULL","VERSION_CONFLICT","REMOTE_NOT_ALLOWED","TICKET_NOT_FOUND","LINE_NOT_FOUND","TICKET_CLOSED","NOTHING_TO_RECALL"] as const;
 export type ServerCode = (typeof SERVER_CODES)[number];
 /** The SDK's own error codes; never the same as a server code. */
 export const CLIENT_CODES = {
@@ -2152,8 +2507,101 @@ export const PROTOCOL: ProtocolTable = {
     },
     "ORDER_KITCHEN": {
       "helper": "orderKitchen",
-      "available": false,
-      "actions": {}
+      "available": true,
+      "actions": {
+        "SEND": {
+          "helper": "send",
+          "within": {
+            "ms": 5000
+          },
+          "idempotent": true
+        },
+        "UPDATE": {
+          "helper": "update",
+          "within": {
+            "ms": 5000
+          },
+          "idempotent": true
+        },
+        "VOID": {
+          "helper": "void",
+          "within": {
+            "ms": 5000
+          },
+          "idempotent": true
+        },
+        "LIST": {
+          "helper": "list",
+          "within": {
+            "ms": 5000
+          }
+        },
+        "GET": {
+          "helper": "get",
+          "within": {
+            "ms": 5000
+          }
+        },
+        "STATUS": {
+          "helper": "status",
+          "within": {
+            "ms": 5000
+          }
+        },
+        "SUBSCRIBE": {
+          "helper": "subscribe",
+          "within": {
+            "ms": 5000
+          },
+          "subscription": {
+            "events": [
+              "KITCHEN"
+            ],
+            "stop": "UNSUBSCRIBE"
+          }
+        },
+        "UNSUBSCRIBE": {
+          "helper": "unsubscribe",
+          "within": {
+            "ms": 5000
+          }
+        },
+        "LINE_DONE": {
+          "helper": "lineDone",
+          "within": {
+            "ms": 5000
+          },
+          "idempotent": true
+        },
+        "BUMP": {
+          "helper": "bump",
+          "within": {
+            "ms": 5000
+          },
+          "idempotent": true
+        },
+        "RECALL": {
+          "helper": "recall",
+          "within": {
+            "ms": 5000
+          },
+          "idempotent": true
+        },
+        "SERVE": {
+          "helper": "serve",
+          "within": {
+            "ms": 5000
+          },
+          "idempotent": true
+        },
+        "ACK": {
+          "helper": "ack",
+          "within": {
+            "ms": 5000
+          },
+          "idempotent": true
+        }
+      }
     },
     "CACHE": {
       "helper": "cache",

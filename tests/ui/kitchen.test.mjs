@@ -1,0 +1,154 @@
+// The kitchen display (ui/kitchen.html) in headless Chromium against the real headless engine:
+// a ticket a POS client sends appears on two displays, a line tapped done and a bump reach the
+// POS as KITCHEN events, recall brings the card back, a reload keeps the state, UPDATE and VOID
+// are shown as such, lines are routed to their station, and the bump-bar keys bump.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { startEngine, WebSocket } from '../helpers.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
+  '--no-first-run', '--disable-component-update', '--disable-sync'];
+
+let browser;
+let engine;
+let pos;
+before(async () => {
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  engine = await startEngine({ MODULES: 'base,order_kitchen', KITCHEN_STATIONS: 'GRILL,BAR', KITCHEN_ROUTE_DRINKS: 'BAR' });
+  pos = await posClient(engine.wsPort);
+});
+after(async () => {
+  pos?.close();
+  await browser?.close();
+  await engine?.stop();
+});
+
+/** A POS: calls, and every KITCHEN event it hears, waited on by predicate. */
+async function posClient(port) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+  await new Promise((res, rej) => { ws.once('open', res); ws.once('error', rej); });
+  let n = 0;
+  const replies = new Map();
+  const events = [];
+  const waiting = new Set();
+  ws.on('message', (d) => {
+    const m = JSON.parse(String(d));
+    if (m.MESSAGE_TYPE === 'RESPONSE') replies.get(m.MESSAGE_UUID)?.(m);
+    else if (m.MESSAGE_DATA?.EVENT === 'KITCHEN') {
+      events.push(m);
+      for (const w of waiting) w();
+    }
+  });
+  return {
+    events,
+    call(action, params = {}) {
+      const id = `pos-${process.pid}-${++n}`;
+      ws.send(JSON.stringify({ UUIDV4: id, TARGET: 'ORDER_KITCHEN', ACTION: action, ...params }));
+      return new Promise((res) => replies.set(id, (m) => { replies.delete(id); res(m); }));
+    },
+    event(pred) {
+      return new Promise((res) => {
+        const check = () => {
+          const e = events.find(pred);
+          if (e) { waiting.delete(check); res(e); }
+        };
+        waiting.add(check);
+        check();
+      });
+    },
+    close() { ws.close(); },
+  };
+}
+
+async function display(query = '') {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const p = await context.newPage();
+  p.on('pageerror', (e) => console.error('page error:', e.message));
+  await p.goto(engine.url(`kitchen${query}`));
+  await p.waitForFunction(() => window.__kitchen && window.__kitchen.lastSeq !== null);
+  return p;
+}
+
+const ticket = (id, extra = {}) => ({
+  TICKET: id, TABLE: '12', ORDER: `O-${id}`,
+  LINES: [
+    { LINE: '1', QTY: 2, NAME: 'Burger', MODIFIERS: ['no onion'], ALLERGENS: ['gluten'] },
+    { LINE: '2', QTY: 1, NAME: 'Cola', CATEGORY: 'drinks' },
+  ],
+  ...extra,
+});
+
+test('a ticket shows on two displays; a line done, a bump and a recall go through', { timeout: 60000 }, async () => {
+  const expo = await display('?name=EXPO-1&station=EXPO');
+  const grill = await display('?name=GRILL-1&station=GRILL');
+  const sent = await pos.call('SEND', ticket('W1'));
+  assert.equal(sent.MESSAGE_EXEC, 'SUCCESS');
+  await expo.waitForSelector('.card[data-ticket="W1"]');
+  await grill.waitForSelector('.card[data-ticket="W1"]');
+  assert.equal(await expo.locator('.card[data-ticket="W1"] li').count(), 2, 'expo shows every station');
+  assert.equal(await grill.locator('.card[data-ticket="W1"] li').count(), 1, 'the grill sees its line only');
+  assert.match(await grill.textContent('.card[data-ticket="W1"]'), /Burger[\s\S]*no onion[\s\S]*gluten/);
+
+  await grill.click('.card[data-ticket="W1"] li[data-line="1"]');
+  const done = await pos.event((e) => e.MESSAGE_DATA.ACTION === 'LINE_DONE' && e.MESSAGE_DATA.TICKET === 'W1');
+  assert.equal(done.MESSAGE_DATA.BY, 'GRILL-1');
+  assert.equal(done.MESSAGE_UUID, `pos-${process.pid}-1`, 'the POS hears it under its SEND');
+  await expo.waitForSelector('.card[data-ticket="W1"] li[data-line="1"].done');
+
+  await grill.click('.card[data-ticket="W1"] header');
+  const bumped = await pos.event((e) => e.MESSAGE_DATA.ACTION === 'BUMPED' && e.MESSAGE_DATA.TICKET === 'W1');
+  assert.equal(bumped.MESSAGE_DATA.STAGE, 'PREPARING');
+  await grill.click('.card[data-ticket="W1"] header');
+  await grill.click('.card[data-ticket="W1"] header');
+  await pos.event((e) => e.MESSAGE_DATA.ACTION === 'SERVED' && e.MESSAGE_DATA.TICKET === 'W1');
+  await expo.waitForSelector('.card[data-ticket="W1"]', { state: 'detached' });
+
+  await grill.click('#recall');
+  await pos.event((e) => e.MESSAGE_DATA.ACTION === 'RECALLED' && e.MESSAGE_DATA.TICKET === 'W1');
+  await expo.waitForSelector('.card[data-ticket="W1"]');
+
+  // A reload keeps the state: it comes from the engine.
+  await expo.reload();
+  await expo.waitForSelector('.card[data-ticket="W1"] li[data-line="1"].done');
+  await pos.call('SERVE', { TICKET: 'W1' });
+  await expo.waitForSelector('.card[data-ticket="W1"]', { state: 'detached' });
+  await expo.context().close();
+  await grill.context().close();
+});
+
+test('updates and voids are shown as such and need a tap', { timeout: 60000 }, async () => {
+  const p = await display('?name=EXPO-2&station=EXPO');
+  await pos.call('SEND', ticket('W2'));
+  await p.waitForSelector('.card[data-ticket="W2"]');
+  await pos.call('UPDATE', { TICKET: 'W2', LINES: [{ LINE: '1', CANCEL_QTY: 1 }, { LINE: '3', QTY: 1, NAME: 'Fries' }] });
+  await p.waitForSelector('.card[data-ticket="W2"] li[data-line="3"].changed');
+  assert.match(await p.textContent('.card[data-ticket="W2"] li[data-line="1"]'), /CANCELLED/);
+  assert.match(await p.textContent('.card[data-ticket="W2"] li[data-line="3"]'), /ADDED/);
+  await p.click('.card[data-ticket="W2"] li[data-line="3"]');
+  await pos.event((e) => e.MESSAGE_DATA.ACTION === 'ACKED' && e.MESSAGE_DATA.TICKET === 'W2');
+  await p.waitForSelector('.card[data-ticket="W2"] li[data-line="3"]:not(.changed)');
+  await pos.call('VOID', { TICKET: 'W2' });
+  await p.waitForSelector('.card.voided[data-ticket="W2"]');
+  await p.click('.card[data-ticket="W2"] .void-ack');
+  await p.waitForSelector('.card[data-ticket="W2"]', { state: 'detached' });
+  await p.context().close();
+});
+
+test('the bump-bar keys select and bump a card, and recall it', { timeout: 60000 }, async () => {
+  const p = await display('?name=BAR-1&station=BAR');
+  await pos.call('SEND', ticket('W3'));
+  await pos.call('SEND', ticket('W4'));
+  await p.waitForSelector('.card[data-ticket="W4"]');
+  await p.keyboard.press('2');
+  await p.waitForSelector('.card.selected[data-ticket="W4"]');
+  await p.keyboard.press('Enter');
+  const e = await pos.event((x) => x.MESSAGE_DATA.ACTION === 'BUMPED' && x.MESSAGE_DATA.TICKET === 'W4');
+  assert.equal(e.MESSAGE_DATA.BY, 'BAR-1');
+  await p.keyboard.press('.');
+  await pos.event((x) => x.MESSAGE_DATA.ACTION === 'RECALLED' && x.MESSAGE_DATA.TICKET === 'W4');
+  await p.waitForSelector('.card[data-ticket="W4"][data-stage="NEW"]');
+  await p.context().close();
+});
