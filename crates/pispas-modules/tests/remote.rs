@@ -560,7 +560,10 @@ fn test_ca(dir: &std::path::Path) -> (std::path::PathBuf, Vec<u8>, Vec<u8>) {
 #[tokio::test]
 // Under wine the link with REMOTE_CA never comes up (seen 2026-12-02, not yet understood: wine's
 // certificate store or the CA file path); listed in docs/windows.md as unproven on Windows.
-#[cfg_attr(windows, ignore = "REMOTE_CA TLS does not connect under wine; see docs/windows.md")]
+#[cfg_attr(
+    windows,
+    ignore = "REMOTE_CA TLS does not connect under wine; see docs/windows.md"
+)]
 async fn tls_with_a_certificate_from_the_configured_ca_connects_and_another_ca_is_refused() {
     let dir = pispas_testkit::test_dir("remote-tls-ca");
     let (ca, cert, key) = test_ca(&dir);
