@@ -19,7 +19,7 @@ use super::model::{stage_event, Outcome, PaymentState, Stage};
 use super::params::PaymentSettings;
 use crate::events::{Audience, DeviceState, DeviceStatus, Event, EventBus};
 use crate::protocol::{ErrorCode, Failure};
-use crate::router::{BoxFuture, RequestContext};
+use crate::router::{BoxFuture, Health, HealthState, RequestContext};
 use crate::transport::link::LinkState;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -142,6 +142,41 @@ struct Busy {
     reconciling: bool,
     done: watch::Receiver<Option<PaymentRow>>,
     stage: Arc<Mutex<Option<Stage>>>,
+}
+
+/// A card-terminal module's health: degraded while any of its terminals has payments whose
+/// outcome nobody knows (the tray and the status window show it amber), else ok; `none` is the
+/// detail when no terminal is configured.
+pub fn terminals_health<'a, D: Driver + 'a>(
+    runners: impl Iterator<Item = &'a Runner<D>>,
+    none: &str,
+) -> Health {
+    let mut count = 0;
+    let unresolved: Vec<String> = runners
+        .inspect(|_| count += 1)
+        .filter(|r| r.unresolved_count() > 0)
+        .map(|r| {
+            format!(
+                "{}: {} payment(s) with an unknown outcome to resolve",
+                r.name,
+                r.unresolved_count()
+            )
+        })
+        .collect();
+    match (unresolved.is_empty(), count) {
+        (true, 0) => Health {
+            state: HealthState::Ok,
+            detail: none.into(),
+        },
+        (true, _) => Health {
+            state: HealthState::Ok,
+            detail: "ok".into(),
+        },
+        (false, _) => Health {
+            state: HealthState::Degraded,
+            detail: unresolved.join("; "),
+        },
+    }
 }
 
 /// One terminal of a kind.

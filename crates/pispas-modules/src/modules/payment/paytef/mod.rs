@@ -16,11 +16,11 @@ mod error;
 use super::journal::{Journal, NewPayment, PaymentRow};
 use super::model::{terminal_ref, Operation, PaymentState};
 use super::params::PaymentSettings;
-use super::runner::{not_found, Runner};
+use super::runner::{not_found, terminals_health, Runner};
 use crate::context::{ModuleContext, ModuleError};
 use crate::devices::{DeviceWords, Devices, NamedDevice};
 use crate::protocol::{ErrorCode, Failure, Request};
-use crate::router::{BoxFuture, Health, HealthState, Outcome, RequestContext, Service};
+use crate::router::{BoxFuture, Health, Outcome, RequestContext, Service};
 use crate::transport::http::{client, ClientOptions};
 use crate::transport::link::LinkState;
 use action::{Action, Name};
@@ -129,34 +129,10 @@ impl Service for Paytef {
     }
 
     fn health(&self) -> Health {
-        let unresolved: Vec<String> = self
-            .inner
-            .terminals
-            .iter()
-            .filter(|t| t.runner.unresolved_count() > 0)
-            .map(|t| {
-                format!(
-                    "{}: {} payment(s) with an unknown outcome to resolve",
-                    t.runner.name,
-                    t.runner.unresolved_count()
-                )
-            })
-            .collect();
-        if unresolved.is_empty() {
-            let none = self.inner.terminals.is_empty();
-            return Health {
-                state: HealthState::Ok,
-                detail: if none {
-                    "no Paytef pinpad configured".into()
-                } else {
-                    "ok".into()
-                },
-            };
-        }
-        Health {
-            state: HealthState::Degraded,
-            detail: unresolved.join("; "),
-        }
+        terminals_health(
+            self.inner.terminals.iter().map(|t| &*t.runner),
+            "no Paytef pinpad configured",
+        )
     }
 }
 
