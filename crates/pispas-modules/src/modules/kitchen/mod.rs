@@ -10,6 +10,7 @@
 mod action;
 pub mod config;
 mod error;
+mod model;
 mod state;
 mod store;
 
