@@ -282,6 +282,9 @@ copy_webview2_loader() {
 
 phase_test() {
     wine_env
+    # The Windows installer's pdfium (PyPI's pypdfium2 wheel), which tests/print_pdf_bundled.rs
+    # prints a PDF with under wine.
+    python3 "$WORKSPACE_DIR/scripts/pdfium.py" windows-x64
     export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE"
     local rc=0
     debcargo test "${LOCKED[@]}" "${BUILD_STD[@]}" --target "$GNU_TARGET" --no-run "${TEST_ARGS[@]}" || rc=$?

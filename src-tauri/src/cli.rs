@@ -6,9 +6,11 @@ use crate::windows::Page;
 use std::path::PathBuf;
 
 pub(crate) const USAGE: &str =
-    "usage: pispas [--hidden] [--open status|config|log] [--quit] [--config PATH] [--data-dir DIR]
+    "usage: pispas [--hidden|--headless] [--open status|config|log] [--quit] [--config PATH] [--data-dir DIR]
 
   --hidden         start in the tray without opening the status window (start at login uses this)
+  --headless       run the service alone: no tray, no windows, no desktop session needed
+                   (servers, kiosks, support); stops on Ctrl-C / SIGTERM
   --open PAGE      open a window: status, config (configurator) or log (command log)
   --close          close every window of the running instance (it stays in the tray)
   --quit           ask the running instance to stop the service and quit
@@ -20,6 +22,7 @@ pub(crate) const USAGE: &str =
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(crate) struct Args {
     pub hidden: bool,
+    pub headless: bool,
     pub open: Option<Page>,
     pub quit: bool,
     pub close: bool,
@@ -47,6 +50,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, Stri
         };
         match flag.as_str() {
             "--hidden" | "--minimized" => out.hidden = true,
+            "--headless" => out.headless = true,
             "--quit" => out.quit = true,
             "--close" => out.close = true,
             "--open" => {
@@ -83,6 +87,9 @@ mod tests {
         assert_eq!(a.open, Some(Page::Log));
         assert_eq!(a.config, Some(PathBuf::from("/tmp/x.env")));
         assert!(p(&["--quit"]).unwrap().quit);
+        let h = p(&["--headless", "--data-dir", "/tmp/d"]).unwrap();
+        assert!(h.headless && !h.hidden);
+        assert_eq!(h.data_dir, Some(PathBuf::from("/tmp/d")));
     }
 
     #[test]

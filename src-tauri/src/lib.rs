@@ -41,24 +41,11 @@ pub struct Shell {
 
 /// Runs the app; returns when it quits.
 pub fn run() -> ExitCode {
-    // `--platform <command>`: the elevated half of a configurator action (see the engine's
-    // `platform` module); it never starts the app.
+    // `--platform <command>` (installers, the configurator's elevated half), the PDF worker and
+    // the rendering browser's guard never start the app (see the engine's `process` module).
     let raw: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(code) = pispas_modules::platform::run_command(&raw) {
+    if let Some(code) = pispas_modules::process::helper_mode(&raw) {
         return code;
-    }
-    // PDFs are rendered by this same program in a worker process (see the engine's
-    // print::render::pdf_worker), so pdfium cannot take the app down.
-    use pispas_modules::modules::print::render::{browser_guard, pdf_worker};
-    if raw.first().map(String::as_str) == Some(pdf_worker::WORKER_ARG) {
-        return pdf_worker::serve();
-    }
-    // The same program starts the rendering browser through a guard that ties it to us.
-    if browser_guard::wanted(&raw) {
-        return browser_guard::serve(&raw);
-    }
-    if let Ok(exe) = std::env::current_exe() {
-        pdf_worker::enable(exe);
     }
     let args = match cli::parse(std::env::args().skip(1)) {
         Ok(a) => a,
@@ -80,6 +67,16 @@ pub fn run() -> ExitCode {
         data_dir: args.data_dir.clone(),
         use_process_env: true,
     };
+    // No tray, no windows, no display needed: the service alone, as `pispas-modules` runs it.
+    if args.headless {
+        return match pispas_modules::process::run_headless(options) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("pispas: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     // Logging needs the folder and level before the engine starts; an invalid configuration is
     // reported by the host (in the status window), so fall back to defaults here.
     let (level, data_dir) = match ConfigEnv::load(&options) {

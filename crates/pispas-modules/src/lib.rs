@@ -22,6 +22,7 @@ pub mod logging;
 pub mod modules;
 pub mod pan;
 pub mod platform;
+pub mod process;
 pub mod protocol;
 pub mod remote;
 pub mod router;

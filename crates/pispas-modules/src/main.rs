@@ -5,8 +5,7 @@
 //! [`pispas_modules::Host`], so BASE `CONFIG_SAVE` and `RESTART` restart it in place, exactly as
 //! in the desktop app. Also serves the status, configurator and command log pages on VIEWER_PORT.
 
-use anyhow::Context;
-use pispas_modules::{ConfigEnv, Host, HostOptions, LoadOptions};
+use pispas_modules::LoadOptions;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,23 +20,10 @@ const USAGE: &str = "usage: pispas-modules [--config PATH] [--data-dir DIR]
 Environment variables override keys of the .env; see docs/configuration.md.";
 
 fn main() -> ExitCode {
-    // `--platform <command>`: the elevated half of a configurator action, or an installer step.
+    // `--platform <command>`, the PDF worker and the browser guard (see `process`).
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(code) = pispas_modules::platform::run_command(&args) {
+    if let Some(code) = pispas_modules::process::helper_mode(&args) {
         return code;
-    }
-    // PDFs are rendered by this same program in a worker process, so pdfium cannot take the
-    // service down.
-    use pispas_modules::modules::print::render::{browser_guard, pdf_worker};
-    if args.first().map(String::as_str) == Some(pdf_worker::WORKER_ARG) {
-        return pdf_worker::serve();
-    }
-    // The same program starts the rendering browser through a guard that ties it to us.
-    if browser_guard::wanted(&args) {
-        return browser_guard::serve(&args);
-    }
-    if let Ok(exe) = std::env::current_exe() {
-        pdf_worker::enable(exe);
     }
     let options = match parse_args(std::env::args().skip(1)) {
         Ok(Some(o)) => o,
@@ -47,7 +33,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(options) {
+    match pispas_modules::process::run_headless(options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("pispas-modules: {e:#}");
@@ -87,28 +73,4 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<LoadOptio
         }
     }
     Ok(Some(options))
-}
-
-fn run(options: LoadOptions) -> anyhow::Result<()> {
-    // Loaded once here to fail early with a clear message and to set up logging; the host loads
-    // it again on every (re)start.
-    let config = ConfigEnv::load(&options).context("invalid configuration")?;
-    let _guard = pispas_modules::logging::init(&config.log_level, &config.data_dir)?;
-    tracing::info!(config = %config.config_path.display(), data = %config.data_dir.display(), "starting");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    drop(config);
-    runtime.block_on(async {
-        let host = Host::new(options, HostOptions::default());
-        let control = host.control();
-        tokio::spawn(async move {
-            match pispas_modules::signals::shutdown_requested().await {
-                Ok(signal) => tracing::info!("{signal} received"),
-                Err(e) => tracing::error!(error = %e, "cannot wait for signals"),
-            }
-            control.stop();
-        });
-        host.run().await
-    })
 }

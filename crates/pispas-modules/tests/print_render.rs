@@ -10,23 +10,6 @@ use pispas_testkit::client::Client;
 use print_support::*;
 use serde_json::json;
 
-/// All the raster rows the printer received, top to bottom (bands joined).
-fn rows(sim: &VirtualPrinter) -> (usize, Vec<Vec<bool>>) {
-    let mut width = 0;
-    let mut out = Vec::new();
-    for img in sim.images() {
-        width = img.width;
-        for y in 0..img.height {
-            out.push(img.bits[y * img.width..(y + 1) * img.width].to_vec());
-        }
-    }
-    (width, out)
-}
-
-fn black(row: &[bool]) -> usize {
-    row.iter().filter(|b| **b).count()
-}
-
 #[tokio::test]
 async fn html_is_laid_out_one_css_pixel_per_dot_and_printed_at_576_dots() {
     let sim = tcp_printer().await;

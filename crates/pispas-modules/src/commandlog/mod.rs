@@ -87,6 +87,7 @@ pub(crate) enum Record {
         text: String,
     },
     Event {
+        id: u64,
         at_ms: u64,
         event: Arc<Event>,
     },
@@ -219,7 +220,7 @@ impl CommandLog {
         } else {
             text.to_string()
         };
-        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = self.next_id();
         let record = Record::Request {
             id,
             at_ms: now_ms(),
@@ -301,6 +302,13 @@ impl CommandLog {
     /// quiet under load).
     pub(crate) fn watched(&self) -> bool {
         self.inner.live_count.load(Ordering::Relaxed) > 0
+    }
+
+    /// The id of the next entry. Every entry, events included, takes its id from here: an
+    /// entry left to SQLite's rowid would take the id of a request reserved but not yet written
+    /// (seen: "UNIQUE constraint failed: command_log.id" and the request's entry lost).
+    pub(crate) fn next_id(&self) -> u64 {
+        self.inner.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
     pub(crate) fn count_dropped(&self, n: u64) {

@@ -98,3 +98,21 @@ pub(crate) fn pdf(width_pt: u32, height_pt: u32, pages: &[(u32, u32, u32, u32)])
 pub(crate) fn black_in_row(b: &pispas_sim::bitmap::Bitmap, y: usize) -> usize {
     (0..b.width).filter(|&x| b.bits[y * b.width + x]).count()
 }
+
+/// All the raster rows the printer received, top to bottom (bands joined), and their width.
+pub(crate) fn rows(sim: &VirtualPrinter) -> (usize, Vec<Vec<bool>>) {
+    let mut width = 0;
+    let mut out = Vec::new();
+    for img in sim.images() {
+        width = img.width;
+        for y in 0..img.height {
+            out.push(img.bits[y * img.width..(y + 1) * img.width].to_vec());
+        }
+    }
+    (width, out)
+}
+
+/// Black dots in a row.
+pub(crate) fn black(row: &[bool]) -> usize {
+    row.iter().filter(|b| **b).count()
+}

@@ -80,9 +80,20 @@ pub fn find_browser(configured: Option<&Path>) -> Result<PathBuf, String> {
         })
 }
 
-/// Where pdfium may be, most specific first: PDFIUM_PATH (a file or a folder), beside the
-/// executable and in its resources folder, then the folder pypdfium2 installs into.
-pub fn pdfium_candidates(configured: Option<&Path>) -> Vec<PathBuf> {
+/// Where to look for pdfium.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PdfiumSearch {
+    /// Files to try, most specific first.
+    pub paths: Vec<PathBuf>,
+    /// Whether the system's library path is tried after them.
+    pub system: bool,
+}
+
+/// Where pdfium may be: PDFIUM_PATH (a file or a folder) and nothing else when it is set, so a
+/// configured library that cannot load is reported rather than silently replaced; otherwise
+/// beside the executable and in its resources folder (the installers bundle it there),
+/// /usr/local/lib, then the system's library path.
+pub fn pdfium_candidates(configured: Option<&Path>) -> PdfiumSearch {
     let name = library_name();
     let mut out = Vec::new();
     if let Some(p) = configured {
@@ -91,7 +102,10 @@ pub fn pdfium_candidates(configured: Option<&Path>) -> Vec<PathBuf> {
         } else {
             out.push(p.to_path_buf());
         }
-        return out;
+        return PdfiumSearch {
+            paths: out,
+            system: false,
+        };
     }
     if let Some(dir) = std::env::current_exe()
         .ok()
@@ -100,11 +114,16 @@ pub fn pdfium_candidates(configured: Option<&Path>) -> Vec<PathBuf> {
         out.push(dir.join(name));
         out.push(dir.join("resources").join(name));
         out.push(dir.join("../Resources").join(name));
+        // The .deb: /usr/bin/pispas, resources in /usr/lib/<productName>/.
+        out.push(dir.join("../lib/Pispas").join(name));
         out.push(dir.join("../lib/pispas").join(name));
     }
     // scripts/setup/print.sh links pypdfium2's library here on Linux.
     out.push(PathBuf::from("/usr/local/lib").join(name));
-    out
+    PdfiumSearch {
+        paths: out,
+        system: true,
+    }
 }
 
 fn library_name() -> &'static str {
@@ -132,7 +151,11 @@ mod tests {
         let dir = std::env::temp_dir();
         assert_eq!(
             pdfium_candidates(Some(&dir)),
-            vec![dir.join(library_name())]
+            PdfiumSearch {
+                paths: vec![dir.join(library_name())],
+                system: false
+            }
         );
+        assert!(pdfium_candidates(None).system);
     }
 }

@@ -55,7 +55,7 @@ pub struct Renderer {
     pub html: html::HtmlRenderer,
     /// PDF renders in a worker process, when the program running the engine offers one.
     worker: Option<std::sync::Arc<pdf_worker::WorkerPool>>,
-    pdfium: std::sync::Arc<Vec<PathBuf>>,
+    pdfium: std::sync::Arc<locate::PdfiumSearch>,
     settings: std::sync::Arc<RenderSettings>,
 }
 

@@ -5,10 +5,10 @@
 //! run on the blocking pool. Pages are rendered as BGRx with grayscale on and one channel taken:
 //! asking pdfium for its Gray format aborts the process (a CHECK in its AGG driver).
 
+use super::locate::PdfiumSearch;
 use super::RenderError;
 use crate::modules::print::raster::GrayImage;
 use pdfium_render::prelude::*;
-use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 /// Tallest page raster accepted, in dots (a 2-metre receipt).
@@ -17,16 +17,16 @@ const MAX_PAGE_DOTS: i32 = 16_000;
 static PDFIUM: OnceLock<Result<Mutex<Pdfium>, String>> = OnceLock::new();
 
 /// Binds pdfium on first use; later calls return the same result.
-fn pdfium(candidates: &[PathBuf]) -> Result<&'static Mutex<Pdfium>, RenderError> {
+fn pdfium(candidates: &PdfiumSearch) -> Result<&'static Mutex<Pdfium>, RenderError> {
     PDFIUM
         .get_or_init(|| bind(candidates).map(Mutex::new))
         .as_ref()
         .map_err(|e| RenderError::PdfiumMissing(e.clone()))
 }
 
-fn bind(candidates: &[PathBuf]) -> Result<Pdfium, String> {
+fn bind(candidates: &PdfiumSearch) -> Result<Pdfium, String> {
     let mut tried = Vec::new();
-    for path in candidates {
+    for path in &candidates.paths {
         if !path.is_file() {
             tried.push(path.display().to_string());
             continue;
@@ -39,6 +39,12 @@ fn bind(candidates: &[PathBuf]) -> Result<Pdfium, String> {
             Err(e) => tried.push(format!("{} ({e})", path.display())),
         }
     }
+    if !candidates.system {
+        return Err(format!(
+            "pdfium could not be loaded from PDFIUM_PATH {}: point it at libpdfium (the app bundles one) or remove it",
+            tried.join(", ")
+        ));
+    }
     match Pdfium::bind_to_system_library() {
         Ok(bindings) => Ok(Pdfium::new(bindings)),
         Err(e) => Err(format!(
@@ -49,7 +55,7 @@ fn bind(candidates: &[PathBuf]) -> Result<Pdfium, String> {
 }
 
 /// Whether pdfium can be loaded (binds it if not yet bound).
-pub fn available(candidates: &[PathBuf]) -> Result<(), RenderError> {
+pub fn available(candidates: &PdfiumSearch) -> Result<(), RenderError> {
     pdfium(candidates).map(|_| ())
 }
 
@@ -62,7 +68,7 @@ pub fn render_pdf(
     pdf: &[u8],
     width: u32,
     max_pages: u32,
-    candidates: &[PathBuf],
+    candidates: &PdfiumSearch,
 ) -> Result<Vec<GrayImage>, RenderError> {
     let lock = pdfium(candidates)?;
     let pdfium = lock
