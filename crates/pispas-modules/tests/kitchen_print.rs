@@ -218,3 +218,39 @@ async fn chits_queued_when_the_engine_is_killed_print_exactly_once_after_restart
     assert_eq!(ok(&r)["DUPLICATE"], true);
     assert_eq!(settled(&sim).await, 3);
 }
+
+#[tokio::test]
+async fn chits_made_while_print_was_off_print_once_when_it_is_back() {
+    let sim = tcp_printer().await;
+    let dir = test_dir("kitchen-print-outbox");
+    let uri = format!("tcp://{}", sim.addr());
+    // PRINT is not enabled: the chit can only wait in the kitchen's outbox.
+    let without_print = BinaryServer::start_in(
+        Path::new(env!("CARGO_BIN_EXE_pispas-modules")),
+        &dir,
+        &[
+            ("MODULES", "base,order_kitchen"),
+            ("KITCHEN_PRINT_KITCHEN", "KITCHEN"),
+        ],
+    )
+    .expect("the engine binary");
+    let mut pos = Client::plain(without_print.addr).await.unwrap();
+    ok(&pos
+        .call(
+            "ORDER_KITCHEN",
+            "SEND",
+            json!({"TICKET": "W1", "ORDER": "WAITED-1",
+                   "LINES": [{"LINE": "1", "QTY": 1, "NAME": "Soup"}]}),
+        )
+        .await
+        .unwrap());
+    without_print.kill().unwrap();
+    let engine = start(&dir, &uri);
+    sim.wait_for_cuts(1, WAIT).await.unwrap();
+    assert_eq!(settled(&sim).await, 1);
+    engine.kill().unwrap();
+    // Started once more: the chit was marked sent, nothing prints again.
+    let _engine = start(&dir, &uri);
+    assert_eq!(settled(&sim).await, 1, "{}", sim.text());
+    assert_eq!(sim.text().matches("WAITED-1").count(), 1);
+}
