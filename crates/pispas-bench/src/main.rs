@@ -9,6 +9,7 @@ mod cache;
 #[cfg(unix)]
 mod devices;
 mod echo;
+mod kitchen;
 mod measure;
 #[cfg(target_os = "linux")]
 mod payments;
@@ -44,13 +45,18 @@ fn main() -> anyhow::Result<()> {
             println!("{}", payments::report(quick).context("benchmark failed")?);
             Ok(())
         }
+        Some("kitchen") => {
+            let quick = args.iter().any(|a| a == "--quick");
+            println!("{}", kitchen::report(quick).context("benchmark failed")?);
+            Ok(())
+        }
         Some("print") => {
             let quick = args.iter().any(|a| a == "--quick");
             println!("{}", print::report(quick).context("benchmark failed")?);
             Ok(())
         }
         _ => {
-            eprintln!("usage: pispas-bench engine|devices|print|cache|payments [--quick] | echo-server --plain PORT --tls PORT --dir DIR");
+            eprintln!("usage: pispas-bench engine|devices|print|cache|payments|kitchen [--quick] | echo-server --plain PORT --tls PORT --dir DIR");
             std::process::exit(2);
         }
     }

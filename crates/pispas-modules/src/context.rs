@@ -1,9 +1,11 @@
 //! What a module is handed when it is built: [`ModuleContext`] (configuration, the event bus,
-//! the database, the shutdown token and task tracker), and the error a constructor returns.
+//! the database, the other modules' directory, the shutdown token and task tracker), and the
+//! error a constructor returns.
 //! Core, so a module never imports the registry that builds it.
 
 use crate::config::ConfigEnv;
 use crate::events::EventBus;
+use crate::router::Directory;
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -16,6 +18,9 @@ pub struct ModuleContext {
     pub config: Arc<ConfigEnv>,
     pub events: EventBus,
     pub store: Store,
+    /// The other modules, filled once the router is built (empty while modules are built):
+    /// how a module sends a request to another TARGET.
+    pub directory: Directory,
     /// Cancelled when the engine stops; loops check it only between frames or jobs.
     pub shutdown: CancellationToken,
     /// Spawn long-lived tasks here so shutdown waits for them.
@@ -33,6 +38,7 @@ impl ModuleContext {
             config: Arc::new(config),
             events: EventBus::new(),
             store,
+            directory: Directory::default(),
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
         })

@@ -166,15 +166,16 @@ impl Engine {
         });
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
+        let mut builder = RouterBuilder::new();
+        let directory = builder.directory();
         let ctx = ModuleContext {
             config: config.clone(),
             events: events.clone(),
             store,
+            directory: directory.clone(),
             shutdown: shutdown.clone(),
             tracker: tracker.clone(),
         };
-        let mut builder = RouterBuilder::new();
-        let directory = builder.directory();
         let base = BaseContext {
             config: config.clone(),
             events: events.clone(),

@@ -326,6 +326,25 @@ impl Directory {
     pub fn to_json(&self) -> Value {
         Value::Array(self.modules().iter().map(ModuleInfo::to_json).collect())
     }
+
+    /// Hands `request` to the module of its TARGET, as a client of the router would: how one
+    /// module reaches another (ORDER_KITCHEN's chits go to PRINT) without importing it.
+    ///
+    /// `None` before the router is built, after it is gone, or when no module answers the
+    /// TARGET (not enabled in MODULES); the caller decides whether to wait or give up.
+    pub fn call(&self, request: Request, ctx: RequestContext) -> Option<BoxFuture<Outcome>> {
+        let map = self.inner.get().and_then(Weak::upgrade)?;
+        let service = map.get(request.target.as_str())?.clone();
+        Some(service.call(request, ctx))
+    }
+
+    /// Whether the router is built and a module answers `target`.
+    pub fn has(&self, target: &str) -> bool {
+        self.inner
+            .get()
+            .and_then(Weak::upgrade)
+            .is_some_and(|m| m.contains_key(target))
+    }
 }
 
 impl Router {

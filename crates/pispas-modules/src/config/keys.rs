@@ -75,6 +75,8 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("KITCHEN_STAGES", "NEW,PREPARING,READY,SERVED", "ORDER_KITCHEN: a ticket's stages in order, at least two; BUMP moves to the next, the last one is served (off the screens); all lines done moves a ticket to READY (else the one before the last)."),
     ("KITCHEN_ALERTS", "NEW:300,PREPARING:900,READY:300", "ORDER_KITCHEN: STAGE:seconds a ticket may stay in a stage before its card changes colour."),
     ("KITCHEN_RETENTION", "24", "ORDER_KITCHEN: hours served and voided tickets (and their events and request keys) are kept for RECALL and support; pruned when the service starts."),
+    ("KITCHEN_PRINT_<STATION>", "none", "ORDER_KITCHEN: the printer (a PRINTER_<NAME>) that gets that station's chits through PRINT's queue: a new ticket, then only what an UPDATE or VOID changed, marked ** UPDATE **; each ticket version printed once."),
+    ("KITCHEN_PRINT_WHEN", "always", "ORDER_KITCHEN: always, or no_display: chits print only while no display of that station (or EXPO) is subscribed."),
     ("COMMAND_LOG", "on", "Record every request, reply and event in the command log (on/off). Secrets and card numbers are always redacted."),
     ("COMMAND_LOG_DAYS", "14", "Command log entries older than this many days are deleted."),
     ("COMMAND_LOG_MAX_MB", "200", "The command log is trimmed, oldest first, to stay under this size in MiB."),

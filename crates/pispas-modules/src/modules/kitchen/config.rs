@@ -1,6 +1,6 @@
 //! ORDER_KITCHEN's keys → [`KitchenConfig`]: stations, routing by category, stages and their
-//! alert times, retention. Pure; errors start with the key. Kitchen printers and the LAN
-//! listener are not read here (not built yet).
+//! alert times, retention, kitchen printers (KITCHEN_PRINT_<STATION>, KITCHEN_PRINT_WHEN). Pure;
+//! errors start with the key. The LAN listener is not read here (not built yet).
 
 use std::collections::BTreeMap;
 
@@ -23,6 +23,20 @@ pub struct KitchenConfig {
     pub alerts: BTreeMap<String, u64>,
     /// How long served and voided tickets, their events and request keys are kept.
     pub retention_ms: u64,
+    /// Station → the PRINT printer its chits go to.
+    pub printers: BTreeMap<String, String>,
+    /// When a station with a printer gets chits.
+    pub print_when: PrintWhen,
+}
+
+/// KITCHEN_PRINT_WHEN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrintWhen {
+    /// Every chit is printed, displays or not (the default: paper is the fallback a head chef
+    /// trusts when a screen freezes).
+    Always,
+    /// Only while no display of that station (or EXPO) is subscribed.
+    NoDisplay,
 }
 
 fn list(value: &str) -> Vec<String> {
@@ -112,12 +126,46 @@ impl KitchenConfig {
                 .ok_or("KITCHEN_RETENTION: hours served tickets are kept, 0 to 2160")?,
             None => DEFAULT_RETENTION_H,
         };
+        let print_when = match values
+            .get("KITCHEN_PRINT_WHEN")
+            .map(|v| v.trim().to_ascii_lowercase())
+        {
+            None => PrintWhen::Always,
+            Some(v) if v == "always" => PrintWhen::Always,
+            Some(v) if v == "no_display" => PrintWhen::NoDisplay,
+            Some(_) => return Err("KITCHEN_PRINT_WHEN: always or no_display".into()),
+        };
+        let mut printers = BTreeMap::new();
+        for (k, v) in values {
+            let Some(station) = k.strip_prefix("KITCHEN_PRINT_") else {
+                continue;
+            };
+            if station == "WHEN" {
+                continue;
+            }
+            let station = station.to_ascii_uppercase();
+            if !stations.contains(&station) {
+                return Err(format!(
+                    "{k}: {station:?} is not one of KITCHEN_STATIONS ({})",
+                    stations.join(",")
+                ));
+            }
+            let printer = v.trim().to_ascii_uppercase();
+            if printer.is_empty() {
+                return Err(format!(
+                    "{k}: the name of a printer (PRINTER_<NAME>), e.g. KITCHEN"
+                ));
+            }
+            printers.insert(station, printer);
+        }
         Ok(KitchenConfig {
             stations,
             routes,
             stages,
             alerts,
             retention_ms: retention_h * 3_600_000,
+            printers,
+            print_when,
         })
     }
 
@@ -208,5 +256,25 @@ mod tests {
         assert!(cfg(&[("KITCHEN_RETENTION", "-1")])
             .unwrap_err()
             .starts_with("KITCHEN_RETENTION"));
+        assert!(cfg(&[("KITCHEN_PRINT_PASTRY", "KITCHEN")])
+            .unwrap_err()
+            .starts_with("KITCHEN_PRINT_PASTRY"));
+        assert!(cfg(&[("KITCHEN_PRINT_WHEN", "sometimes")])
+            .unwrap_err()
+            .starts_with("KITCHEN_PRINT_WHEN"));
+    }
+
+    #[test]
+    fn kitchen_printers_are_per_station_and_print_always_by_default() {
+        let c = cfg(&[
+            ("KITCHEN_STATIONS", "GRILL,BAR"),
+            ("KITCHEN_PRINT_GRILL", "kitchen"),
+        ])
+        .unwrap();
+        assert_eq!(c.printers.get("GRILL").map(String::as_str), Some("KITCHEN"));
+        assert_eq!(c.printers.get("BAR"), None);
+        assert_eq!(c.print_when, PrintWhen::Always);
+        let c = cfg(&[("KITCHEN_PRINT_WHEN", "no_display")]).unwrap();
+        assert_eq!(c.print_when, PrintWhen::NoDisplay);
     }
 }

@@ -4,13 +4,16 @@
 //! SQLite (tickets, events, the request's UUIDV4 as a UNIQUE key) before the reply, then
 //! published as `EVENT: "KITCHEN"` to subscribers and to the connection that sent the ticket.
 //!
-//! `state.rs` holds the rules (pure), `store.rs` the rows, `action.rs` the parsing. Not here yet:
-//! kitchen printers (KITCHEN_PRINT_*) and the LAN listener for tablets (KITCHEN_LAN).
+//! `state.rs` holds the rules (pure), `store.rs` the rows, `action.rs` the parsing, `chit.rs`
+//! and `printers.rs` the kitchen printers (KITCHEN_PRINT_*, through PRINT's queue). Not here
+//! yet: the LAN listener for tablets (KITCHEN_LAN).
 
 mod action;
+mod chit;
 pub mod config;
 mod error;
 mod model;
+mod printers;
 mod state;
 mod store;
 
@@ -22,8 +25,9 @@ use crate::router::{BoxFuture, Health, Outcome, RequestContext, Service};
 use crate::store::group_commit::GroupCommit;
 use crate::store::Store;
 use action::{Action, Name};
-use config::KitchenConfig;
+use config::{KitchenConfig, PrintWhen};
 use error::KitchenError;
+use printers::Printers;
 use serde_json::{json, Value};
 use state::Applied;
 use std::collections::HashMap;
@@ -52,6 +56,8 @@ struct Inner {
     commit: GroupCommit<Write, ()>,
     store: Store,
     events: EventBus,
+    /// Present when a station has a KITCHEN_PRINT_ printer.
+    printers: Option<Printers>,
 }
 
 /// The module; a cheap handle.
@@ -72,6 +78,15 @@ impl Kitchen {
         let mut kitchen = state::Kitchen::new(cfg, loaded.tickets, loaded.seq, loaded.recent);
         kitchen.prune(now_ms().saturating_sub(retention));
         let store = ctx.store.clone();
+        let printers = (!kitchen.cfg.printers.is_empty()).then(|| {
+            Printers::start(
+                store.clone(),
+                ctx.directory.clone(),
+                ctx.events.clone(),
+                &ctx.tracker,
+                ctx.shutdown.clone(),
+            )
+        });
         let writer = store.clone();
         let commit = GroupCommit::start(
             "kitchen tickets",
@@ -89,6 +104,7 @@ impl Kitchen {
                 commit,
                 store,
                 events: ctx.events.clone(),
+                printers,
             }),
         })
     }
@@ -226,6 +242,7 @@ impl Kitchen {
     async fn mutate(&self, action: Action, uuid: &str, ctx: &RequestContext) -> Outcome {
         let default_by = format!("CONNECTION-{}", ctx.connection_id);
         let now = now_ms();
+        let mut released: Vec<tokio::sync::oneshot::Sender<bool>> = Vec::new();
         let (pending, reply, publish) = {
             let mut s = self.lock()?;
             if let Some(reply) = s.keys.get(uuid).cloned() {
@@ -237,6 +254,16 @@ impl Kitchen {
                 }
                 (pending, reply, Vec::new())
             } else {
+                let changes = match &action {
+                    Action::Send(t) => Some(t.id.clone()),
+                    Action::Update { ticket, .. } | Action::Void { ticket, .. } => {
+                        Some(ticket.clone())
+                    }
+                    _ => None,
+                };
+                let before = changes
+                    .as_deref()
+                    .and_then(|id| s.kitchen.ticket(id).cloned());
                 let k = &mut s.kitchen;
                 let applied: Result<Applied, KitchenError> = match action {
                     Action::Send(t) => {
@@ -282,6 +309,10 @@ impl Kitchen {
                     }
                 };
                 let applied = applied.map_err(|e| e.to_failure())?;
+                let chits = match (&self.inner.printers, &changes) {
+                    (Some(_), Some(id)) => self.chits_for(&s, before.as_ref(), id),
+                    _ => Vec::new(),
+                };
                 let cfg = &s.kitchen.cfg;
                 let write = Write {
                     key: Some((uuid.to_string(), applied.reply.to_string())),
@@ -301,9 +332,19 @@ impl Kitchen {
                         .iter()
                         .map(|e| (e.seq, e.ticket.clone(), e.data.to_string()))
                         .collect(),
+                    chits: chits.clone(),
                     at: now,
                 };
                 let pending = self.inner.commit.enqueue(write);
+                // In line for the printers under the same lock, so chits leave in the order
+                // their changes were applied; released only once committed.
+                if let Some(p) = &self.inner.printers {
+                    for c in chits {
+                        let (tx, rx) = tokio::sync::oneshot::channel();
+                        p.push(c, rx);
+                        released.push(tx);
+                    }
+                }
                 s.keys.insert(uuid.to_string(), applied.reply.clone());
                 for t in &applied.tickets {
                     if applied.events.first().map(|e| e.action) == Some(state::EventAction::Sent)
@@ -322,8 +363,14 @@ impl Kitchen {
             }
         };
         if let Err(e) = pending.committed().await {
+            for r in released {
+                let _ = r.send(false);
+            }
             self.reload().await;
             return Err(KitchenError::Store(e).to_failure());
+        }
+        for r in released {
+            let _ = r.send(true);
         }
         for (data, origin) in publish {
             if let Some((conn, send_uuid)) = origin {
@@ -346,6 +393,30 @@ impl Kitchen {
             });
         }
         Ok(reply)
+    }
+
+    /// The chits the change of ticket `id` from `before` makes, for the stations whose chits
+    /// print now (KITCHEN_PRINT_WHEN=no_display: only while none of its displays, nor an EXPO
+    /// display, is subscribed).
+    fn chits_for(&self, s: &Shared, before: Option<&model::Ticket>, id: &str) -> Vec<chit::Chit> {
+        let cfg = &s.kitchen.cfg;
+        let Some(after) = s.kitchen.ticket(id) else {
+            return Vec::new();
+        };
+        let watched = |station: &str| {
+            self.inner
+                .events
+                .watchers(&format!("{DISPLAY_TOPIC}{station}"))
+                + self
+                    .inner
+                    .events
+                    .watchers(&format!("{DISPLAY_TOPIC}{EXPO}"))
+                > 0
+        };
+        chit::chits(before, after, cfg)
+            .into_iter()
+            .filter(|c| cfg.print_when == PrintWhen::Always || !watched(&c.station))
+            .collect()
     }
 
     /// After a failed commit the memory may be ahead of the database: read it back.

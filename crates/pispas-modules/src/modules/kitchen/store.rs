@@ -4,6 +4,7 @@
 //! reply. Loading prunes what is older than KITCHEN_RETENTION. It does not know the rules of
 //! tickets (`state.rs`).
 
+use super::chit::Chit;
 use super::state::{EventAction, KitchenEvent, Ticket, RING};
 use crate::store::{Store, StoreError};
 use rusqlite::params;
@@ -30,12 +31,14 @@ CREATE TABLE kitchen_requests (
 );
 ";
 
-/// One action's rows: its request key, the tickets it changed and its events.
+/// One action's rows: its request key, the tickets it changed, its events and the chits it
+/// makes for the kitchen printers (an outbox, `printers.rs`).
 #[derive(Debug, Default)]
 pub(super) struct Write {
     pub(super) key: Option<(String, String)>,
     pub(super) tickets: Vec<(String, String, bool)>,
     pub(super) events: Vec<(u64, String, String)>,
+    pub(super) chits: Vec<Chit>,
     pub(super) at: u64,
 }
 
@@ -51,7 +54,8 @@ pub(super) struct Loaded {
 ///
 /// Fails when the database cannot be written.
 pub(super) fn ensure(store: &Store) -> Result<(), StoreError> {
-    store.ensure_schema("kitchen_v1", SCHEMA)
+    store.ensure_schema("kitchen_v1", SCHEMA)?;
+    store.ensure_schema("kitchen_chits_v1", super::printers::SCHEMA)
 }
 
 /// Writes a batch of actions in one transaction.
@@ -74,6 +78,9 @@ pub(super) fn write_batch(store: &Store, batch: &[Write]) -> Result<Vec<()>, Sto
                 for (seq, id, body) in &w.events {
                     event.execute(params![*seq as i64, id, body, w.at as i64])?;
                 }
+            }
+            for w in batch {
+                super::printers::insert(&tx, &w.chits, w.at)?;
             }
         }
         tx.commit()?;
