@@ -87,6 +87,9 @@ pub(crate) enum Record {
         text: String,
     },
     Event {
+        /// From the same counter as requests: a row left to SQLite's rowid would take the id
+        /// a request already holds and fail its whole batch (UNIQUE constraint).
+        id: u64,
         at_ms: u64,
         event: Arc<Event>,
     },
@@ -301,6 +304,11 @@ impl CommandLog {
     /// quiet under load).
     pub(crate) fn watched(&self) -> bool {
         self.inner.live_count.load(Ordering::Relaxed) > 0
+    }
+
+    /// The next row id, for records the writer makes itself (events).
+    pub(crate) fn allocate_id(&self) -> u64 {
+        self.inner.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
     pub(crate) fn count_dropped(&self, n: u64) {

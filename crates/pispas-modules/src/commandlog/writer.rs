@@ -117,6 +117,7 @@ pub(super) async fn run(
                 Ok(event) => {
                     if event.audience != Audience::Topic(LIVE_TOPIC.into()) {
                         batch.push(Record::Event {
+                            id: log.allocate_id(),
                             at_ms: now_ms(),
                             event,
                         });
@@ -360,7 +361,7 @@ fn to_row(record: Record) -> Option<Row> {
                 reply: clean(text),
             },
         ),
-        Record::Event { at_ms, event } => {
+        Record::Event { id, at_ms, event } => {
             let mut data = event.data.clone();
             redact(&mut data);
             let name = data
@@ -376,7 +377,7 @@ fn to_row(record: Record) -> Option<Row> {
             };
             let body = json!({ "SERVICE_NAME": event.service, "MESSAGE_TYPE": "EVENT", "MESSAGE_UUID": event.uuid, "MESSAGE_DATA": data });
             Row::Insert {
-                id: 0,
+                id,
                 at_ms,
                 kind: "EVENT",
                 conn: match event.audience {
