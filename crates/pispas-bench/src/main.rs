@@ -3,7 +3,7 @@
 //!
 //! Both servers run as separate processes (the release `pispas-modules` binary, and this binary's
 //! `echo-server` subcommand), so client and server costs are split the same way for both.
-//! Usage: `pispas-bench engine [--quick]`, `pispas-bench echo-server --plain PORT --tls PORT --dir DIR`.
+//! Usage: `pispas-bench engine [--quick]`, `pispas-bench soak --minutes 60`, `pispas-bench echo-server --plain PORT --tls PORT --dir DIR`.
 
 mod cache;
 #[cfg(unix)]
@@ -15,6 +15,8 @@ mod measure;
 mod payments;
 mod print;
 mod process;
+#[cfg(target_os = "linux")]
+mod soak;
 
 use anyhow::Context;
 
@@ -50,13 +52,18 @@ fn main() -> anyhow::Result<()> {
             println!("{}", kitchen::report(quick).context("benchmark failed")?);
             Ok(())
         }
+        #[cfg(target_os = "linux")]
+        Some("soak") => {
+            println!("{}", soak::run(&args[1..]).context("soak failed")?);
+            Ok(())
+        }
         Some("print") => {
             let quick = args.iter().any(|a| a == "--quick");
             println!("{}", print::report(quick).context("benchmark failed")?);
             Ok(())
         }
         _ => {
-            eprintln!("usage: pispas-bench engine|devices|print|cache|payments|kitchen [--quick] | echo-server --plain PORT --tls PORT --dir DIR");
+            eprintln!("usage: pispas-bench engine|devices|print|cache|payments|kitchen [--quick] | soak [--minutes N] [--rate R] [--out DIR] | echo-server --plain PORT --tls PORT --dir DIR");
             std::process::exit(2);
         }
     }

@@ -135,9 +135,12 @@ impl Engine {
         }
         let events = EventBus::new();
         let store = Store::open(&config.data_dir)?;
+        warnings.extend(store.recovered().map(String::from));
         let command_log = if config.command_log {
+            let log_store = Store::open_file(&config.data_dir, crate::commandlog::FILE)?;
+            warnings.extend(log_store.recovered().map(String::from));
             CommandLog::start(
-                Store::open_file(&config.data_dir, crate::commandlog::FILE)?,
+                log_store,
                 events.clone(),
                 Retention {
                     max_age: config.command_log_max_age,

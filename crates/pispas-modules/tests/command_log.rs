@@ -366,3 +366,38 @@ async fn the_size_limit_holds_while_the_log_writes() {
     );
     assert!(last.1 > 0);
 }
+
+/// Found by the kill campaign ("UNIQUE constraint failed: command_log.id" after a restart):
+/// an event row took the id the next request already held, and that request's whole batch
+/// was lost.
+#[tokio::test]
+async fn requests_after_a_logged_event_are_all_recorded() {
+    use pispas_modules::events::{Audience, Event};
+    let engine = start_engine("event-then-requests", &[]).await;
+    let mut pos = Client::plain(engine.addr()).await.unwrap();
+    let mut support = admin(engine.addr(), engine.engine.admin_token()).await;
+    let first = pos.call("BASE", "PING", json!({})).await.unwrap();
+    let first = first["MESSAGE_UUID"].as_str().unwrap().to_string();
+    find(&mut support, json!({ "TEXT": first }), |e| {
+        e["UUID"] == first.as_str()
+    })
+    .await;
+    engine.engine.events().publish(Event {
+        service: "PRINT".into(),
+        uuid: Value::Null,
+        audience: Audience::All,
+        data: json!({ "EVENT": "DEVICE_STATE", "DEVICE": "BAR", "STATE": "OFFLINE" }),
+    });
+    find(&mut support, json!({ "KIND": "EVENT" }), |e| {
+        e["ACTION"] == "DEVICE_STATE"
+    })
+    .await;
+    for _ in 0..3 {
+        let r = pos.call("BASE", "PING", json!({})).await.unwrap();
+        let uuid = r["MESSAGE_UUID"].as_str().unwrap().to_string();
+        find(&mut support, json!({ "TEXT": uuid }), |e| {
+            e["UUID"] == uuid.as_str() && e["RESULT"] == "SUCCESS"
+        })
+        .await;
+    }
+}

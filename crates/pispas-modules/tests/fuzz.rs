@@ -2,6 +2,7 @@
 //! client, a device or a file, fed mutated seeds from `fuzz/corpus/` (frames and documents as the
 //! protocol notes give them) and plain random input. Each target checks more than "no panic":
 //! codecs must make progress on any input, and redaction must leave no card number behind.
+//! The payment codecs (myPOS IPP framing and messages, the Paytef JSON reader) are here too.
 //!
 //! Cases per target: `PISPAS_FUZZ_CASES` (1,000 by default, what CI runs; see fuzz/README.md
 //! for a long run). A failure is printed minimised by proptest.
@@ -10,6 +11,9 @@
 
 use pispas_modules::commandlog::redact::{redact, redact_text};
 use pispas_modules::config::{read_env_file, ConfigEnv};
+use pispas_modules::modules::payment::mypos::codec::frame::{decode as ipp_decode, Decoded};
+use pispas_modules::modules::payment::mypos::codec::{self as ipp, Message as IppMessage};
+use pispas_modules::modules::payment::paytef::codec as paytef;
 use pispas_modules::modules::print::escpos::status;
 use pispas_modules::modules::print::raster::Dither;
 use pispas_modules::modules::print::{receipt, uri as printer_uri};
@@ -223,6 +227,31 @@ proptest! {
             redact(&mut v);
             let out = v.to_string();
             prop_assert!(mask_card_numbers(&out).is_none(), "a card number is left in {out}");
+        }
+    }
+
+    #[test]
+    fn the_mypos_ipp_framing_makes_progress_and_its_messages_never_panic(bytes in input(seeds("mypos"))) {
+        drain(&bytes, |b| match ipp_decode(b) {
+            Ok(Decoded::Frame { body, consumed }) => {
+                assert_eq!(body.len() + 2, consumed);
+                if let Ok(m) = IppMessage::parse(body) {
+                    let _ = ipp::step(&m);
+                    let _ = ipp::verdict(&m, true);
+                    let _ = ipp::status_record(&m, "S");
+                }
+                Some(consumed)
+            }
+            Ok(Decoded::Incomplete { .. }) | Err(_) => None,
+        });
+    }
+
+    #[test]
+    fn the_paytef_reader_never_panics_on_any_reply(bytes in input(seeds("paytef")), http in prop_oneof![Just(200u16), Just(401), Just(500), 100u16..600]) {
+        if let paytef::Reply::Ok { body, .. } = paytef::reply(http, &bytes) {
+            let _ = paytef::started(&body);
+            let _ = paytef::poll(&body);
+            let _ = paytef::last_result(&body);
         }
     }
 }

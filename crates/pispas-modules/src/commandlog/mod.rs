@@ -87,6 +87,8 @@ pub(crate) enum Record {
         text: String,
     },
     Event {
+        /// From the same counter as requests: a row left to SQLite's rowid would take the id
+        /// a request already holds and fail its whole batch (UNIQUE constraint).
         id: u64,
         at_ms: u64,
         event: Arc<Event>,
@@ -220,7 +222,7 @@ impl CommandLog {
         } else {
             text.to_string()
         };
-        let id = self.next_id();
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let record = Record::Request {
             id,
             at_ms: now_ms(),
@@ -304,10 +306,8 @@ impl CommandLog {
         self.inner.live_count.load(Ordering::Relaxed) > 0
     }
 
-    /// The id of the next entry. Every entry, events included, takes its id from here: an
-    /// entry left to SQLite's rowid would take the id of a request reserved but not yet written
-    /// (seen: "UNIQUE constraint failed: command_log.id" and the request's entry lost).
-    pub(crate) fn next_id(&self) -> u64 {
+    /// The next row id, for records the writer makes itself (events).
+    pub(crate) fn allocate_id(&self) -> u64 {
         self.inner.next_id.fetch_add(1, Ordering::Relaxed)
     }
 

@@ -4,9 +4,11 @@
 //! Modules declare their tables with [`Store::ensure_schema`] (named, applied once, recorded in
 //! `schema_migrations`) and run statements through [`Store::call`], which moves the blocking
 //! SQLite work off the async runtime. Writes the client was told succeeded are committed before the
-//! reply. This file knows no module's tables.
+//! reply. A damaged database found at open is renamed aside and replaced (`recovery.rs`).
+//! This file knows no module's tables.
 
 pub mod group_commit;
+mod recovery;
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -49,6 +51,8 @@ impl StoreError {
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
+    /// What was done at open with a damaged or orphaned file, for the log and STATUS.
+    recovered: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -77,28 +81,63 @@ impl Store {
             path: path.clone(),
             source,
         };
-        let conn = Connection::open(&path).map_err(open_err)?;
-        // Owner-only: the queue keeps receipts and the journal payments. SQLite gives its -wal
-        // and -shm files the same permissions.
-        if let Err(e) = crate::config::owner_only(&path) {
-            tracing::warn!(path = %path.display(), error = %e, "could not make the database owner-only");
+        let io_err = |e: std::io::Error| StoreError::Worker(format!("{}: {e}", path.display()));
+        let mut recovered = recovery::set_aside_orphan_wal(&path).map_err(io_err)?;
+        let conn = match Store::connect(&path, true) {
+            Ok(conn) => conn,
+            Err(recovery::Damage::Refused(e)) if !recovery::is_damage(&e) => {
+                return Err(open_err(e))
+            }
+            Err(damage) => {
+                recovered = Some(recovery::set_aside_damaged(&path, &damage).map_err(io_err)?);
+                Store::connect(&path, false).map_err(|d| match d {
+                    recovery::Damage::Refused(e) => open_err(e),
+                    recovery::Damage::Check(c) => StoreError::Worker(c),
+                })?
+            }
+        };
+        if let Some(note) = &recovered {
+            tracing::error!(path = %path.display(), "{note}");
         }
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(open_err)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(open_err)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(open_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(open_err)?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)",
-        )
-        .map_err(open_err)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
             path,
+            recovered: recovered.map(Arc::from),
         })
+    }
+
+    /// One connection in WAL mode with full sync; `check` runs SQLite's quick integrity check
+    /// first (at start only: a reader opened beside a running store skips it).
+    fn connect(path: &Path, check: bool) -> Result<Connection, recovery::Damage> {
+        use recovery::Damage::Refused;
+        let conn = Connection::open(path).map_err(Refused)?;
+        // Owner-only: the queue keeps receipts and the journal payments. SQLite gives its -wal
+        // and -shm files the same permissions.
+        if let Err(e) = crate::config::owner_only(path) {
+            tracing::warn!(path = %path.display(), error = %e, "could not make the database owner-only");
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(Refused)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(Refused)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(Refused)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(Refused)?;
+        if check {
+            recovery::check(&conn)?;
+        }
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)",
+        )
+        .map_err(Refused)?;
+        Ok(conn)
+    }
+
+    /// What the store did at open with a damaged database or an orphaned write-ahead log (the
+    /// files it renamed and kept), if anything.
+    pub fn recovered(&self) -> Option<&str> {
+        self.recovered.as_deref()
     }
 
     /// Another connection to the same database file, for reads that must not wait behind a
@@ -107,12 +146,19 @@ impl Store {
     /// Fails when the file cannot be opened.
     pub fn reader(&self) -> Result<Store, StoreError> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        let file = self
-            .path
-            .file_name()
-            .and_then(|f| f.to_str())
-            .unwrap_or(FILE);
-        Store::open_file(dir, file)
+        let path = dir.join(self.path.file_name().unwrap_or(FILE.as_ref()));
+        let conn = Store::connect(&path, false).map_err(|d| match d {
+            recovery::Damage::Refused(source) => StoreError::Open {
+                path: path.clone(),
+                source,
+            },
+            recovery::Damage::Check(c) => StoreError::Worker(c),
+        })?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+            recovered: None,
+        })
     }
 
     /// Where the database file is.
