@@ -18,10 +18,11 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crates", 
 
 # What sits at the bottom: may be imported by anyone above, imports only among itself.
 CORE = {"protocol", "events", "store", "config", "transport", "clock", "router", "devices",
-        "context", "status", "commandlog", "control", "logging", "signals", "platform", "pan"}
+        "context", "status", "commandlog", "control", "logging", "signals", "platform", "pan",
+        "pairing"}
 # What a device module (modules/<name>) may import besides its own folder.
 MODULE_MAY_USE = {"protocol", "events", "store", "config", "transport", "clock", "router",
-                  "devices", "context", "pan"}
+                  "devices", "context", "pan", "pairing"}
 # BASE answers for the engine: it is handed the status, the command log and the host's control.
 EXTRA = {"modules/base": {"status", "commandlog", "control", "platform"}}
 # Names that appear after `crate::` but are not parts (exported macros).

@@ -6,12 +6,13 @@ use crate::windows::Page;
 use std::path::PathBuf;
 
 pub(crate) const USAGE: &str =
-    "usage: pispas [--hidden|--headless] [--open status|config|log] [--quit] [--config PATH] [--data-dir DIR]
+    "usage: pispas [--hidden|--headless] [--open status|config|log|kitchen] [--quit] [--config PATH] [--data-dir DIR]
 
   --hidden         start in the tray without opening the status window (start at login uses this)
   --headless       run the service alone: no tray, no windows, no desktop session needed
                    (servers, kiosks, support); stops on Ctrl-C / SIGTERM
-  --open PAGE      open a window: status, config (configurator) or log (command log)
+  --open PAGE      open a window: status, config (configurator), log (command log) or
+                   kitchen (the kitchen display)
   --close          close every window of the running instance (it stays in the tray)
   --quit           ask the running instance to stop the service and quit
   --config PATH    the .env file to read (default: the platform config folder)
@@ -55,10 +56,10 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, Stri
             "--close" => out.close = true,
             "--open" => {
                 let v = value()?;
-                out.open = Some(
-                    Page::from_name(&v)
-                        .ok_or_else(|| format!("--open {v}: use status, config or log"))?,
-                );
+                out.open =
+                    Some(Page::from_name(&v).ok_or_else(|| {
+                        format!("--open {v}: use status, config, log or kitchen")
+                    })?);
             }
             "--config" => out.config = Some(PathBuf::from(value()?)),
             "--data-dir" => out.data_dir = Some(PathBuf::from(value()?)),
@@ -95,6 +96,7 @@ mod tests {
     #[test]
     fn a_typo_is_an_error_naming_it() {
         assert!(p(&["--hiden"]).unwrap_err().contains("--hiden"));
-        assert!(p(&["--open", "kitchen"]).unwrap_err().contains("kitchen"));
+        assert!(p(&["--open", "kitchn"]).unwrap_err().contains("kitchn"));
+        assert_eq!(p(&["--open", "kitchen"]).unwrap().open, Some(Page::Kitchen));
     }
 }

@@ -1,4 +1,4 @@
-//! The app's windows: status, configurator and command log. Each shows a page from `ui/` (bundled
+//! The app's windows: status, configurator, command log and kitchen display. Each shows a page from `ui/` (bundled
 //! into the app) that talks to the engine over the WebSocket like any client.
 //!
 //! Windows are created on demand and destroyed on close: a hidden webview costs as much memory as
@@ -12,6 +12,9 @@ pub(crate) enum Page {
     Status,
     Config,
     Log,
+    /// The kitchen display (`ui/kitchen.html`), the same page kitchen tablets open from the
+    /// engine: a screen at the pass or on the till itself.
+    Kitchen,
 }
 
 impl Page {
@@ -21,6 +24,7 @@ impl Page {
             Page::Status => "status",
             Page::Config => "config",
             Page::Log => "log",
+            Page::Kitchen => "kitchen",
         }
     }
 
@@ -29,6 +33,7 @@ impl Page {
             Page::Status => "status.html",
             Page::Config => "config.html",
             Page::Log => "log.html",
+            Page::Kitchen => "kitchen.html",
         }
     }
 
@@ -37,6 +42,7 @@ impl Page {
             Page::Status => "Pispas — Status",
             Page::Config => "Pispas — Configurator",
             Page::Log => "Pispas — Command log",
+            Page::Kitchen => "Pispas — Kitchen display",
         }
     }
 
@@ -45,6 +51,7 @@ impl Page {
             Page::Status => (560.0, 640.0),
             Page::Config => (760.0, 780.0),
             Page::Log => (1100.0, 720.0),
+            Page::Kitchen => (1280.0, 800.0),
         }
     }
 
@@ -53,6 +60,7 @@ impl Page {
             "status" => Some(Page::Status),
             "config" | "configurator" => Some(Page::Config),
             "log" | "commandlog" | "command-log" => Some(Page::Log),
+            "kitchen" | "kds" => Some(Page::Kitchen),
             _ => None,
         }
     }
@@ -60,7 +68,7 @@ impl Page {
 
 /// Destroys every window; the app lives on in the tray with no webview.
 pub(crate) fn close_all(app: &AppHandle) {
-    for page in [Page::Status, Page::Config, Page::Log] {
+    for page in [Page::Status, Page::Config, Page::Log, Page::Kitchen] {
         if let Some(w) = app.get_webview_window(page.label()) {
             let _ = w.destroy();
         }

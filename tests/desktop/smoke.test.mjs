@@ -49,7 +49,7 @@ before(async () => {
   assert.ok(process.env.DBUS_SESSION_BUS_ADDRESS, 'needs a D-Bus session bus (single instance)');
   assert.ok(existsSync(APP_BIN), `${APP_BIN} missing: cargo build -p pispas`);
   wsPort = await freePort();
-  dir = makeConfig({ LOCAL_PORT: wsPort, VIEWER_PORT: await freePort(), MODULES: 'base', HEARTBEAT_SECS: 0 });
+  dir = makeConfig({ LOCAL_PORT: wsPort, VIEWER_PORT: await freePort(), MODULES: 'base,order_kitchen', HEARTBEAT_SECS: 0 });
 });
 
 after(async () => {
@@ -99,6 +99,25 @@ test('a second launch exits and leaves the first running', { timeout: 60000 }, a
   assert.equal(app.exitCode, null, 'the first instance is still running');
   const c = await rawClient(wsPort);
   assert.equal((await c.call('BASE', 'PING')).MESSAGE_DATA, 'PONG');
+  c.close();
+});
+
+test('--open kitchen opens the kitchen display window, which subscribes to the tickets', { timeout: 60000 }, async () => {
+  const opener = launch(['--open', 'kitchen']);
+  assert.equal(await exited(opener, 30000), 0);
+  const c = await rawClient(wsPort);
+  let status;
+  for (let i = 0; i < 150; i++) {
+    status = (await c.call('ORDER_KITCHEN', 'STATUS')).MESSAGE_DATA;
+    if (status.EXPO_DISPLAYS >= 1) break;
+    await sleep(200);
+  }
+  assert.ok(status.EXPO_DISPLAYS >= 1, `the kitchen window never subscribed: ${JSON.stringify(status)}`);
+  const sent = await c.call('ORDER_KITCHEN', 'SEND', { TICKET: 'SMOKE-1', CHANNEL: 'dine-in', LINES: [{ LINE: '1', QTY: 1, NAME: 'Tortilla' }] });
+  assert.equal(sent.MESSAGE_EXEC, 'SUCCESS', JSON.stringify(sent));
+  const shot = screenshot('kitchen-window.png');
+  console.log(`# screenshot ${shot.file}: ${shot.colours} colours`);
+  assert.ok(shot.colours > 16, 'the kitchen window is not blank');
   c.close();
 });
 

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { startEngine, WebSocket } from '../helpers.mjs';
+import { startEngine, freePort, WebSocket } from '../helpers.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
@@ -151,4 +151,77 @@ test('the bump-bar keys select and bump a card, and recall it', { timeout: 60000
   await pos.event((x) => x.MESSAGE_DATA.ACTION === 'RECALLED' && x.MESSAGE_DATA.TICKET === 'W4');
   await p.waitForSelector('.card[data-ticket="W4"][data-stage="NEW"]');
   await p.context().close();
+});
+
+test('the order-status board shows an order as preparing, then ready, then gone once served, without counting as a display', { timeout: 60000 }, async () => {
+  const before = (await pos.call('STATUS')).MESSAGE_DATA.EXPO_DISPLAYS;
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const p = await context.newPage();
+  p.on('pageerror', (e) => console.error('page error:', e.message));
+  await p.goto(engine.url('kitchen/status'));
+  await p.waitForFunction(() => window.__board && window.__board.lastSeq !== null);
+  assert.equal((await pos.call('STATUS')).MESSAGE_DATA.EXPO_DISPLAYS, before, 'the board is not a kitchen display');
+  await pos.call('SEND', ticket('B1'));
+  await p.waitForSelector('#preparing li[data-ticket="B1"]');
+  assert.equal(await p.textContent('#preparing li[data-ticket="B1"]'), 'O-B1', 'the order number, nothing else');
+  await pos.call('BUMP', { TICKET: 'B1' });
+  await pos.call('BUMP', { TICKET: 'B1' });
+  await p.waitForSelector('#ready li[data-ticket="B1"]');
+  assert.equal(await p.$('#preparing li[data-ticket="B1"]'), null);
+  await pos.call('SERVE', { TICKET: 'B1' });
+  await p.waitForSelector('#ready li[data-ticket="B1"]', { state: 'detached' });
+  await context.close();
+});
+
+test('a tablet paired from the till kitchen window shows tickets and bumps as itself; revoked, it is refused', { timeout: 90000 }, async () => {
+  const lanPort = await freePort();
+  const e = await startEngine({ MODULES: 'base,order_kitchen', KITCHEN_LAN: 'on', KITCHEN_LAN_HOST: '127.0.0.1', KITCHEN_LAN_PORT: lanPort });
+  const till = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  const tablet = await (await browser.newContext({ viewport: { width: 1024, height: 768 } })).newPage();
+  const p2 = await posClient(e.wsPort);
+  try {
+    for (const p of [till, tablet]) p.on('pageerror', (err) => console.error('page error:', err.message));
+    // The till: the kitchen page with the admin token shows "Pair a tablet".
+    await till.goto(e.url(`kitchen#token=${e.token}`));
+    await till.click('#pair');
+    await till.fill('#pair-name', 'tab-1');
+    await till.click('#pair-form button[type=submit]');
+    await till.waitForSelector('#pair-result .pair-code');
+    const code = await till.textContent('#pair-result .pair-code');
+    const url = await till.textContent('#pair-result .pair-url');
+    assert.ok(await till.$('#pair-result .qr svg'), 'the QR code is shown');
+    assert.equal(url, `http://127.0.0.1:${lanPort}/kitchen?pair=${code}`);
+    // The tablet opens that address on the kitchen LAN listener.
+    await tablet.goto(url);
+    await tablet.waitForFunction(() => window.__kitchen && window.__kitchen.lastSeq !== null);
+    assert.equal(new URL(tablet.url()).search, '', 'the used code is dropped from the address');
+    await p2.call('SEND', { TICKET: 'LAN1', ORDER: 'O-LAN1', LINES: [{ LINE: '1', QTY: 1, NAME: 'Pulpo' }] });
+    await tablet.waitForSelector('.card[data-ticket="LAN1"]');
+    await tablet.click('.card[data-ticket="LAN1"] header');
+    const bumped = await p2.event((x) => x.MESSAGE_DATA.ACTION === 'BUMPED' && x.MESSAGE_DATA.TICKET === 'LAN1');
+    assert.equal(bumped.MESSAGE_DATA.BY, 'TAB-1', 'the paired name is its BY');
+    // Reloaded, it is still paired.
+    await tablet.reload();
+    await tablet.waitForSelector('.card[data-ticket="LAN1"]');
+    // Revoked on the till: its next action is refused.
+    await till.waitForSelector('#pair-list li[data-display="TAB-1"]');
+    await till.click('#pair-list li[data-display="TAB-1"] .revoke');
+    await till.waitForSelector('#pair-list li[data-display="TAB-1"]', { state: 'detached' });
+    const r = await tablet.evaluate(async () => {
+      const m = await import('/js/page.js');
+      const res = await fetch('/endpoint.json');
+      const ep = await res.json();
+      return new Promise((resolve) => {
+        const ws = new WebSocket(`ws://${location.host}/?token=${localStorage.getItem(m.DISPLAY_TOKEN_KEY)}`);
+        ws.onopen = () => resolve(`open on ${ep.PORT}`);
+        ws.onerror = () => resolve('refused');
+      });
+    });
+    assert.equal(r, 'refused', 'a revoked tablet cannot connect again');
+  } finally {
+    p2.close();
+    await till.context().close();
+    await tablet.context().close();
+    await e.stop();
+  }
 });

@@ -118,6 +118,19 @@ test('the configurator shows the remote gateway keys and its test-connection but
   await p.context().close();
 });
 
+test('the configurator has a kitchen section with its stations, stages and when chits print', { timeout: 30000 }, async () => {
+  const p = await page();
+  await p.goto(engine.url(`config.html#token=${engine.token}`));
+  await p.waitForSelector('#form:not([hidden]) #g-kitchen #f-KITCHEN_STATIONS', { timeout: 5000 });
+  for (const k of ['KITCHEN_STAGES', 'KITCHEN_ALERTS', 'KITCHEN_RETENTION', 'KITCHEN_PRINT_WHEN']) {
+    assert.ok(await p.$(`#g-kitchen #f-${k}`), `${k} is in the kitchen section`);
+    assert.equal(await p.$(`#g-advanced #f-${k}`), null, `${k} is not also under Advanced`);
+  }
+  const options = await p.$$eval('#f-KITCHEN_PRINT_WHEN option', (os) => os.map((o) => o.value));
+  assert.deepEqual(options, ['', 'always', 'no_display']);
+  await p.context().close();
+});
+
 test('the configurator saves a valid port and the restarted engine uses it', { timeout: 60000 }, async () => {
   const own = await startEngine();
   const newPort = await freePort();

@@ -1,5 +1,5 @@
 // The configurator: every configuration key with its help text, the allowed origins, module
-// toggles, devices (with serial ports and OS printers to pick from), the TLS certificate in use and
+// toggles, the kitchen display's stations, stages and printing, devices (with serial ports and OS printers to pick from), the TLS certificate in use and
 // start at login. Save sends BASE CONFIG_SAVE: the engine validates with the same code that loads
 // the file, writes it atomically (keeping .env.bak) and restarts itself in place; a refused value
 // comes back naming its key and is shown next to that field, and nothing is written.
@@ -11,6 +11,7 @@ const GROUPS = {
   connection: ['LOCAL_HOST', 'LOCAL_PORT', 'VIEWER_PORT', 'ALLOWED_ORIGINS', 'LAN_TOKEN', 'ADMIN_TOKEN', 'ADMIN_FROM_LAN', 'LAN_PLAIN_TOKENS', 'LAN_IDLE_TIMEOUT_S', 'LAN_MAX_PENDING_PER_ADDRESS'],
   tls: ['CERT_DIR'],
   log: ['COMMAND_LOG', 'COMMAND_LOG_DAYS', 'COMMAND_LOG_MAX_MB'],
+  kitchen: ['KITCHEN_STATIONS', 'KITCHEN_STAGES', 'KITCHEN_ALERTS', 'KITCHEN_RETENTION', 'KITCHEN_PRINT_WHEN', 'KITCHEN_LAN', 'KITCHEN_LAN_HOST', 'KITCHEN_LAN_PORT'],
   remote: ['REMOTE_HOST', 'REMOTE_PORT', 'REMOTE_TOKEN', 'REMOTE_TLS', 'REMOTE_CA', 'REMOTE_PATH', 'REMOTE_DEVICE_ID', 'REMOTE_TARGETS', 'REMOTE_PROXY', 'REMOTE_REPLY_BUFFER', 'REMOTE_PING_SECS', 'REMOTE_BACKOFF_MAX_SECS'],
   advanced: ['LOG_LEVEL', 'DATA_DIR', 'HEARTBEAT_SECS', 'MAX_CONNECTIONS', 'MAX_FRAME_BYTES', 'MAX_IN_FLIGHT', 'MAX_IN_FLIGHT_BYTES', 'MAX_TOTAL_IN_FLIGHT_BYTES', 'HANDSHAKE_TIMEOUT_MS', 'SHUTDOWN_GRACE_MS'],
 };
@@ -20,6 +21,8 @@ const CHOICES = {
   ADMIN_FROM_LAN: ['', 'off', 'on'],
   LAN_PLAIN_TOKENS: ['', 'off', 'on'],
   REMOTE_TLS: ['', 'on', 'off'],
+  KITCHEN_PRINT_WHEN: ['', 'always', 'no_display'],
+  KITCHEN_LAN: ['', 'off', 'on'],
 };
 const client = createClient({ admin: true });
 let schema = null;

@@ -4,13 +4,35 @@
 // a jump in SEQ makes it subscribe again. Tap a line: done; tap the header: bump; the Recall
 // button (or `.`) undoes this display's last bump. Bump-bar keys: docs/kitchen.md.
 //
-// It does not pair tablets or talk to printers; it needs no admin token.
+// On the till (the app's window, or with the admin token) it pairs tablets: "Pair a tablet"
+// shows a one-time QR code for the kitchen LAN listener, and lists paired displays to revoke. A
+// tablet opened from that code trades it for a display token kept in its browser. It does not
+// talk to printers.
 
-import { createClient, showConnection, el } from './page.js';
+import { createClient, showConnection, el, inApp, storedToken, DISPLAY_TOKEN_KEY } from './page.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const NAME_KEY = 'pispas.kitchen.name';
+// A tablet opened from the till's pairing QR code: trade the one-time code for a display token
+// (kept, with the display's name, in this browser) before anything else.
+const pairCode = params.get('pair');
+let pairError = '';
+if (pairCode) {
+  try {
+    const r = await fetch(`/pair?code=${encodeURIComponent(pairCode)}`, { cache: 'no-store' });
+    if (!r.ok) throw new Error(await r.text());
+    const p = await r.json();
+    localStorage.setItem(DISPLAY_TOKEN_KEY, p.TOKEN);
+    localStorage.setItem(NAME_KEY, p.NAME);
+  } catch (e) {
+    pairError = `Pairing failed: ${e.message}`;
+  }
+  params.delete('pair');
+  history.replaceState(null, '', location.pathname + (params.toString() ? `?${params}` : ''));
+}
+/** On the till (the app's window, or a browser with the admin token) this page can pair tablets. */
+const canPair = inApp() || !!storedToken();
 const STATION_KEY = 'pispas.kitchen.station';
 const EXPO = 'EXPO';
 
@@ -18,7 +40,7 @@ const EXPO = 'EXPO';
 const by = params.get('name') || localStorage.getItem(NAME_KEY) || `DISPLAY-${Math.random().toString(36).slice(2, 6).toUpperCase()}`;
 localStorage.setItem(NAME_KEY, by);
 
-const client = createClient();
+const client = createClient({ admin: canPair });
 const tickets = new Map();
 let setup = { STAGES: ['NEW', 'PREPARING', 'READY', 'SERVED'], READY_STAGE: 'READY', ALERTS: {}, STATIONS: [] };
 let station = params.get('station') || localStorage.getItem(STATION_KEY) || EXPO;
@@ -29,6 +51,10 @@ let soundOn = false;
 let audio = null;
 
 showConnection(client, $('conn'));
+if (pairError) showError(pairError);
+else if (!inApp() && !['127.0.0.1', 'localhost', '[::1]'].includes(location.hostname) && !localStorage.getItem(DISPLAY_TOKEN_KEY)) {
+  showError('This tablet is not paired yet: on the till, open the kitchen window, press “Pair a tablet” and scan the code it shows.');
+}
 client.on('open', () => subscribe());
 client.on('KITCHEN', (ev) => onEvent(ev.data));
 client.connect().catch(() => {});
@@ -289,3 +315,60 @@ setInterval(() => {
 
 // For tests and support: what the page holds.
 window.__kitchen = { get lastSeq() { return lastSeq; }, tickets, by };
+
+// ---- pairing tablets (on the till only) ------------------------------------------------------
+
+$('pair').hidden = !canPair;
+$('pair').addEventListener('click', () => openPairing());
+$('pair-close').addEventListener('click', () => {
+  $('pairing').hidden = true;
+  clearInterval(pairPoll);
+});
+// While the panel is open the list follows: a tablet appears as soon as it has paired.
+let pairPoll = null;
+$('pair-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const name = $('pair-name').value.trim().toUpperCase();
+  $('pair-result').replaceChildren();
+  try {
+    const r = await client.call('ORDER_KITCHEN', 'PAIR', { NAME: name }, { timeoutMs: 10000 });
+    const svg = new DOMParser().parseFromString(r.QR_SVG, 'image/svg+xml').documentElement;
+    const until = new Date(r.EXPIRES_AT).toLocaleTimeString();
+    $('pair-result').replaceChildren(
+      el('div', { class: 'qr', 'aria-label': `QR code for ${r.URL}` }, document.importNode(svg, true)),
+      el('p', {}, 'On the tablet, scan this code or open ', el('b', { class: 'pair-url' }, r.URL), '.'),
+      el('p', {}, 'Code ', el('b', { class: 'pair-code' }, r.CODE), ` · valid until ${until}, once.`),
+      el('p', { class: 'muted' }, 'Over plain http:// on the shop network; with the production certificate installed, https:// works too.'));
+  } catch (e) {
+    $('pair-result').replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
+  }
+  listDisplays();
+});
+
+function openPairing() {
+  $('pairing').hidden = false;
+  $('pair-name').focus();
+  listDisplays();
+  clearInterval(pairPoll);
+  pairPoll = setInterval(listDisplays, 2000);
+}
+
+async function listDisplays() {
+  try {
+    const r = await client.call('ORDER_KITCHEN', 'DISPLAYS', {}, { timeoutMs: 10000 });
+    $('pair-lan').textContent = r.LAN ? `Kitchen listener for tablets: ${r.LAN}` : 'The kitchen listener for tablets is off: set KITCHEN_LAN=on in the configurator (Kitchen display).';
+    $('pair-list').replaceChildren(...r.DISPLAYS.map((d) => el('li', { 'data-display': d.NAME },
+      `${d.NAME} · paired ${new Date(d.PAIRED_AT).toLocaleString()} `,
+      el('button', { type: 'button', class: 'revoke', onclick: () => revoke(d.NAME) }, 'Revoke'))));
+  } catch (e) {
+    $('pair-lan').textContent = e.message;
+  }
+}
+
+async function revoke(name) {
+  try {
+    await client.call('ORDER_KITCHEN', 'REVOKE', { NAME: name }, { timeoutMs: 10000 });
+  } finally {
+    listDisplays();
+  }
+}

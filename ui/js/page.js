@@ -32,6 +32,9 @@ export function rememberToken(token) {
   else sessionStorage.removeItem(TOKEN_KEY);
 }
 
+/** Where a paired kitchen tablet keeps its display token (kitchen LAN listener). */
+export const DISPLAY_TOKEN_KEY = 'pispas.kitchen.token';
+
 /** Where the service is, read again before every (re)connect. */
 export async function resolveEndpoint({ admin }) {
   if (inApp()) {
@@ -46,6 +49,8 @@ export async function resolveEndpoint({ admin }) {
   const res = await fetch('/endpoint.json', { cache: 'no-store' });
   if (!res.ok) throw new Error(`endpoint.json: HTTP ${res.status}`);
   const e = await res.json();
+  // The kitchen LAN listener (a paired tablet): the same host and port, the display's token.
+  if (e.LAN) return { host: location.hostname.replace(/^\[|\]$/g, ''), port: e.PORT, token: localStorage.getItem(DISPLAY_TOKEN_KEY) || undefined };
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(location.hostname);
   const host = loopback ? location.hostname.replace(/^\[|\]$/g, '') : '127.0.0.1';
   return { host, port: e.PORT, token: admin ? storedToken() || undefined : undefined };

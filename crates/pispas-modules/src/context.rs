@@ -5,6 +5,7 @@
 
 use crate::config::ConfigEnv;
 use crate::events::EventBus;
+use crate::pairing::Pairings;
 use crate::router::Directory;
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
@@ -21,6 +22,9 @@ pub struct ModuleContext {
     /// The other modules, filled once the router is built (empty while modules are built):
     /// how a module sends a request to another TARGET.
     pub directory: Directory,
+    /// Kitchen displays paired for the kitchen LAN listener (one state for the module that
+    /// pairs and the listener that admits).
+    pub pairings: Pairings,
     /// Cancelled when the engine stops; loops check it only between frames or jobs.
     pub shutdown: CancellationToken,
     /// Spawn long-lived tasks here so shutdown waits for them.
@@ -37,6 +41,7 @@ impl ModuleContext {
         Ok(ModuleContext {
             config: Arc::new(config),
             events: EventBus::new(),
+            pairings: Pairings::open(store.clone())?,
             store,
             directory: Directory::default(),
             shutdown: CancellationToken::new(),

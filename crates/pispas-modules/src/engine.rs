@@ -11,11 +11,13 @@ use crate::control::Control;
 use crate::events::EventBus;
 use crate::modules;
 use crate::modules::base::{BaseContext, ServerFacts, TlsFacts};
+use crate::pairing::Pairings;
 use crate::remote::GatewayContext;
 use crate::router::{Directory, RouterBuilder};
 use crate::server::security::{AccessPolicy, LanRules};
 use crate::server::tls::{self, CertSource, TlsError};
 use crate::server::{self, tokens, viewer, ServerContext, Shared};
+use crate::server::{KitchenLan, Scope};
 use crate::status::EngineStatus;
 use crate::store::{Store, StoreError};
 use std::net::SocketAddr;
@@ -76,7 +78,8 @@ impl Engine {
             path: config.data_dir.display().to_string(),
             source,
         })?;
-        let tls = tls::load_or_generate(&config.cert_dir, &config.data_dir)?;
+        let (tls, tls_warnings) =
+            tls::load_for_service(&config.cert_dir, &config.data_dir, crate::clock::now_ms())?;
         let admin_token = tokens::admin_token(config.admin_token.as_deref(), &config.data_dir)
             .map_err(|source| StartError::DataDir {
                 path: config.data_dir.display().to_string(),
@@ -114,7 +117,7 @@ impl Engine {
         for origin in APP_ORIGINS {
             policy.allow_origin(origin);
         }
-        let mut warnings = Vec::new();
+        let mut warnings = tls_warnings;
         let viewer_listener = match config.viewer_port {
             None => None,
             Some(port) => match viewer::bind(port).await {
@@ -171,9 +174,11 @@ impl Engine {
         let tracker = TaskTracker::new();
         let mut builder = RouterBuilder::new();
         let directory = builder.directory();
+        let pairings = Pairings::open(store.clone())?;
         let ctx = ModuleContext {
             config: config.clone(),
             events: events.clone(),
+            pairings: pairings.clone(),
             store,
             directory: directory.clone(),
             shutdown: shutdown.clone(),
@@ -221,17 +226,35 @@ impl Engine {
             &tracker,
         )
         .inspect_err(|_| shutdown.cancel())?;
-        let shared = Arc::new(Shared::new(ServerContext {
-            router,
+        let server_ctx = |router: &crate::router::Router, scope: Scope| ServerContext {
+            router: router.clone(),
             config: config.clone(),
             events: events.clone(),
             status: status.clone(),
             command_log: command_log.clone(),
-            policy,
+            policy: policy.clone(),
             tls: tls.acceptor.clone(),
             shutdown: shutdown.clone(),
             tracker: tracker.clone(),
-        }));
+            scope,
+        };
+        if let Some(lan) = kitchen_lan_address(&config) {
+            match TcpListener::bind(lan).await {
+                Ok(l) => {
+                    let port = l.local_addr().map_or(lan.port(), |a| a.port());
+                    let scope = Scope::KitchenLan(KitchenLan { pairings, port });
+                    let shared = Arc::new(Shared::new(server_ctx(&router, scope)));
+                    tracker.spawn(server::run(l, shared));
+                    tracing::info!(address = %lan, "kitchen displays on the network: http://<this computer>:{port}/kitchen (pair each tablet from the till's kitchen window)");
+                }
+                Err(e) => {
+                    let msg = format!("the kitchen listener for tablets could not open {lan} ({e}); set KITCHEN_LAN_PORT to a free port, or KITCHEN_LAN=off");
+                    tracing::warn!("{msg}");
+                    status.add_warning(msg);
+                }
+            }
+        }
+        let shared = Arc::new(Shared::new(server_ctx(&router, Scope::Full)));
         tracker.spawn(server::run(listener, shared));
         tracing::info!(
             address = %local_addr,
@@ -257,6 +280,20 @@ impl Engine {
             store: ctx.store,
         })
     }
+}
+
+/// Where the kitchen LAN listener goes: KITCHEN_LAN=on with ORDER_KITCHEN enabled (its
+/// configuration was checked when the module started).
+fn kitchen_lan_address(config: &ConfigEnv) -> Option<SocketAddr> {
+    if !config
+        .modules
+        .contains(&crate::config::ModuleKind::OrderKitchen)
+    {
+        return None;
+    }
+    crate::modules::kitchen::config::KitchenConfig::from_values(&config.values)
+        .ok()?
+        .lan
 }
 
 /// Starts the remote gateway when REMOTE_HOST is set (the device id is read or generated in

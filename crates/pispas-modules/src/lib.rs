@@ -20,6 +20,7 @@ pub mod events;
 pub mod host;
 pub mod logging;
 pub mod modules;
+pub mod pairing;
 pub mod pan;
 pub mod platform;
 pub mod process;

@@ -93,6 +93,8 @@ pub struct RequestContext {
     pub tls: bool,
     /// The connection presented the admin token.
     pub admin: bool,
+    /// The paired kitchen display this connection is (the kitchen LAN listener), by name.
+    pub display: Option<String>,
     pub events: EventBus,
     subscriptions: Subscriptions,
 }
@@ -113,9 +115,16 @@ impl RequestContext {
             origin,
             tls,
             admin,
+            display: None,
             events,
             subscriptions,
         }
+    }
+
+    /// The same connection, known as the paired kitchen display `name`.
+    pub fn as_display(mut self, name: String) -> Self {
+        self.display = Some(name);
+        self
     }
 
     /// Subscribes this connection to `topic`; events on it will carry `uuid` as MESSAGE_UUID.

@@ -2,7 +2,8 @@
 //! client, a device or a file, fed mutated seeds from `fuzz/corpus/` (frames and documents as the
 //! protocol notes give them) and plain random input. Each target checks more than "no panic":
 //! codecs must make progress on any input, and redaction must leave no card number behind.
-//! The payment codecs (myPOS IPP framing and messages, the Paytef JSON reader) are here too.
+//! The payment codecs (myPOS IPP framing and messages, the Paytef JSON reader) are here too, and
+//! ORDER_KITCHEN's parser driving its state machine over sequences of requests.
 //!
 //! Cases per target: `PISPAS_FUZZ_CASES` (1,000 by default, what CI runs; see fuzz/README.md
 //! for a long run). A failure is printed minimised by proptest.
@@ -11,6 +12,7 @@
 
 use pispas_modules::commandlog::redact::{redact, redact_text};
 use pispas_modules::config::{read_env_file, ConfigEnv};
+use pispas_modules::modules::kitchen::fuzzing as kitchen;
 use pispas_modules::modules::payment::mypos::codec::frame::{decode as ipp_decode, Decoded};
 use pispas_modules::modules::payment::mypos::codec::{self as ipp, Message as IppMessage};
 use pispas_modules::modules::payment::paytef::codec as paytef;
@@ -252,6 +254,14 @@ proptest! {
             let _ = paytef::started(&body);
             let _ = paytef::poll(&body);
             let _ = paytef::last_result(&body);
+        }
+    }
+
+    #[test]
+    fn the_kitchen_parser_and_state_machine_keep_their_rules_over_any_requests(frames in prop::collection::vec(input(seeds("kitchen")), 1..24)) {
+        let frames: Vec<String> = frames.iter().map(|f| text(f)).collect();
+        if let Err(broken) = kitchen::run(&frames) {
+            panic!("{broken}\nframes: {frames:#?}");
         }
     }
 }

@@ -77,6 +77,9 @@ pub enum ErrorCode {
     JobCancelled,
     /// The job was not printed within PRINT_RESUME_WINDOW and will not be.
     JobExpired,
+    /// The engine stopped while the job was going to the printer: it may have printed whole, in
+    /// part or not at all. Never sent again by itself; look at the printer and REPRINT if needed.
+    PrintInterrupted,
     /// The printer or spooler refused the job (the message says why).
     DeliveryFailed,
     /// The print queue is full (bytes waiting, or this client's renders waiting): not stored.
@@ -121,7 +124,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order docs/protocol.md lists them.
-    pub const ALL: [ErrorCode; 52] = [
+    pub const ALL: [ErrorCode; 53] = [
         ErrorCode::BadJson,
         ErrorCode::BadRequest,
         ErrorCode::BadParams,
@@ -155,6 +158,7 @@ impl ErrorCode {
         ErrorCode::JobNotCancellable,
         ErrorCode::JobCancelled,
         ErrorCode::JobExpired,
+        ErrorCode::PrintInterrupted,
         ErrorCode::DeliveryFailed,
         ErrorCode::PrintQueueFull,
         ErrorCode::StorageFull,
@@ -218,6 +222,7 @@ impl ErrorCode {
             ErrorCode::JobNotCancellable => "JOB_NOT_CANCELLABLE",
             ErrorCode::JobCancelled => "JOB_CANCELLED",
             ErrorCode::JobExpired => "JOB_EXPIRED",
+            ErrorCode::PrintInterrupted => "PRINT_INTERRUPTED",
             ErrorCode::DeliveryFailed => "DELIVERY_FAILED",
             ErrorCode::PrintQueueFull => "PRINT_QUEUE_FULL",
             ErrorCode::StorageFull => "STORAGE_FULL",

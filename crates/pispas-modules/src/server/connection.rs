@@ -10,7 +10,7 @@ use super::http::{self, Body};
 use super::lan::Pending;
 use super::landing;
 use super::security::{is_loopback, token_from, Admission, Refusal};
-use super::Shared;
+use super::{kitchen_lan, Scope, Shared};
 use crate::commandlog::Client;
 use crate::protocol::{encode_reply, parse_request, ErrorCode, Failure};
 use crate::router::{Outcome, RequestContext, Subscriptions};
@@ -109,6 +109,8 @@ pub(super) async fn serve(
 struct Upgrade {
     admission: Admission,
     origin: Option<String>,
+    /// The paired kitchen display (kitchen LAN listener).
+    display: Option<String>,
     on_upgrade: hyper::upgrade::OnUpgrade,
 }
 
@@ -131,8 +133,16 @@ async fn handshake<S>(
         let slot = slot.clone();
         let shared = shared.clone();
         move |req: HttpRequest<Incoming>| {
-            let response = answer(req, peer, tls, &shared, &slot);
-            std::future::ready(response)
+            let (slot, shared) = (slot.clone(), shared.clone());
+            async move {
+                if let Scope::KitchenLan(lan) = &shared.scope {
+                    if !wants_websocket(&req) {
+                        let (method, uri) = (req.method().clone(), req.uri().clone());
+                        return kitchen_lan::page(&method, uri.path(), uri.query(), lan).await;
+                    }
+                }
+                answer(req, peer, tls, &shared, &slot)
+            }
         }
     };
     let served = tokio::select! {
@@ -167,16 +177,19 @@ async fn handshake<S>(
         Some(config),
     )
     .await;
-    let (admission, origin) = (upgrade.admission, upgrade.origin);
+    let (admission, origin, display) = (upgrade.admission, upgrade.origin, upgrade.display);
     let stats = &shared.status;
     stats.connection_opened();
     tracing::debug!(%peer, id, tls, origin = origin.as_deref().unwrap_or("-"), "client connected");
     let subscriptions = Subscriptions::new(shared.events.clone());
     let client = Arc::new(Client {
         connection: id,
-        label: origin.clone().unwrap_or_else(|| peer.to_string()),
+        label: match &display {
+            Some(name) => format!("kitchen display {name} ({peer})"),
+            None => origin.clone().unwrap_or_else(|| peer.to_string()),
+        },
     });
-    let ctx = RequestContext::new(
+    let mut ctx = RequestContext::new(
         id,
         peer,
         origin,
@@ -185,10 +198,21 @@ async fn handshake<S>(
         shared.events.clone(),
         subscriptions,
     );
+    if let Some(name) = display {
+        ctx = ctx.as_display(name);
+    }
     serve_messages(ws, ctx, &client, &shared).await;
     shared.command_log.unwatch(id);
     stats.connection_closed();
     tracing::debug!(%peer, id, "client disconnected");
+}
+
+/// Whether the request asks for a WebSocket.
+fn wants_websocket(req: &HttpRequest<Incoming>) -> bool {
+    req.headers()
+        .get("upgrade")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
 }
 
 /// The response to one HTTP request on the WebSocket port: a WebSocket upgrade when the client
@@ -205,8 +229,7 @@ fn answer(
             .get(name)
             .map(|v| v.to_str().unwrap_or("<not text>"))
     };
-    let wants_websocket = header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
-    if !wants_websocket {
+    if !wants_websocket(&req) {
         return landing::page(&req, tls);
     }
     let origin = header("origin").map(str::to_string);
@@ -214,11 +237,18 @@ fn answer(
     let admitted = if shared.lan.blocked(peer.ip()) {
         Err(Refusal::TooManyAttempts)
     } else {
-        shared
-            .policy
-            .admit(origin.as_deref(), peer, token.as_deref(), tls)
+        match &shared.scope {
+            Scope::Full => shared
+                .policy
+                .admit(origin.as_deref(), peer, token.as_deref(), tls)
+                .map(|a| (a, None)),
+            Scope::KitchenLan(lan) => {
+                kitchen_lan::admit(lan, origin.as_deref(), header("host"), token.as_deref())
+                    .map(|name| (Admission { admin: false }, Some(name)))
+            }
+        }
     };
-    let admission = match admitted {
+    let (admission, display) = match admitted {
         Ok(a) => a,
         Err(refusal) => {
             if refusal == Refusal::TokenRequired && token.is_some() && shared.lan.failed(peer.ip())
@@ -258,6 +288,7 @@ fn answer(
         *s = Some(Upgrade {
             admission,
             origin,
+            display,
             on_upgrade,
         });
     }
@@ -444,6 +475,28 @@ fn accept_text(
     let started = Instant::now();
     match parse_request(text) {
         Ok(request) => {
+            if let Scope::KitchenLan(lan) = &shared.scope {
+                let vetted = match ctx.display.as_deref() {
+                    Some(name) => kitchen_lan::vet(&request, name, lan),
+                    None => Err(Failure::new(
+                        ErrorCode::Unauthorized,
+                        "not a paired display",
+                    )),
+                };
+                if let Err(f) = vetted {
+                    drop(permit);
+                    shared.status.request_done(false);
+                    let reply =
+                        encode_reply(&request.target, &Value::String(request.uuid), &Err(f));
+                    shared.command_log.rejected(
+                        client,
+                        text,
+                        ErrorCode::Unauthorized.as_str(),
+                        &reply,
+                    );
+                    return Some(reply);
+                }
+            }
             let service = request.target.clone();
             let uuid = request.uuid.clone();
             let action = request.action.clone();

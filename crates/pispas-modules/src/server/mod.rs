@@ -8,6 +8,7 @@
 
 mod connection;
 pub mod http;
+mod kitchen_lan;
 pub mod lan;
 mod landing;
 mod log_limit;
@@ -19,6 +20,7 @@ pub mod viewer;
 use crate::commandlog::CommandLog;
 use crate::config::ConfigEnv;
 use crate::events::EventBus;
+use crate::pairing::Pairings;
 use crate::router::Router;
 use crate::status::EngineStatus;
 use security::AccessPolicy;
@@ -31,6 +33,24 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+/// What a listener serves.
+#[derive(Clone)]
+pub enum Scope {
+    /// The service's own port: every target, admission by origin and token (`security.rs`).
+    Full,
+    /// The kitchen LAN listener (`KITCHEN_LAN`): the kitchen pages, pairing, and a WebSocket for
+    /// paired displays that reaches ORDER_KITCHEN's display actions only (`kitchen_lan.rs`).
+    KitchenLan(KitchenLan),
+}
+
+/// The kitchen LAN listener's state.
+#[derive(Clone)]
+pub struct KitchenLan {
+    pub pairings: Pairings,
+    /// The port it listens on (for `/endpoint.json`).
+    pub port: u16,
+}
+
 /// What the server is handed: the router to dispatch to and the core handles it reports to.
 pub struct ServerContext {
     pub router: Router,
@@ -42,6 +62,7 @@ pub struct ServerContext {
     pub tls: TlsAcceptor,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
+    pub scope: Scope,
 }
 
 /// Everything a connection task needs, shared by all of them.
@@ -59,6 +80,7 @@ pub struct Shared {
     pub in_flight_kib: Arc<Semaphore>,
     /// Per-address limits for clients from the network.
     pub lan: Arc<lan::LanLimits>,
+    pub scope: Scope,
     next_id: AtomicU64,
 }
 
@@ -77,6 +99,7 @@ impl Shared {
             tls: ctx.tls,
             shutdown: ctx.shutdown,
             tracker: ctx.tracker,
+            scope: ctx.scope,
             next_id: AtomicU64::new(1),
         }
     }

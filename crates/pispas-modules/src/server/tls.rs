@@ -70,44 +70,113 @@ fn warn_if_readable_by_others(key: &Path) {
 }
 
 /// Loads `cert.pem`/`key.pem` from `cert_dir`, or else the self-signed pair under
-/// `<data_dir>/tls`, generating it on first use.
+/// `<data_dir>/tls`, generating it on first use (and again when it has expired).
 ///
 /// Fails when only one of the pair exists, when the files do not parse, or when the generated
 /// pair cannot be written.
 pub fn load_or_generate(cert_dir: &Path, data_dir: &Path) -> Result<TlsMaterial, TlsError> {
-    let (dir, source) = match (
+    match (
         cert_dir.join("cert.pem").exists(),
         cert_dir.join("key.pem").exists(),
     ) {
         (true, true) => {
             warn_if_readable_by_others(&cert_dir.join("key.pem"));
-            (
-                cert_dir.to_path_buf(),
-                CertSource::Provided(cert_dir.to_path_buf()),
-            )
+            load(cert_dir, CertSource::Provided(cert_dir.to_path_buf()))
         }
-        (true, false) => {
-            return Err(TlsError::HalfPair {
-                dir: cert_dir.into(),
-                present: "cert.pem",
-                missing: "key.pem",
-            })
-        }
-        (false, true) => {
-            return Err(TlsError::HalfPair {
-                dir: cert_dir.into(),
-                present: "key.pem",
-                missing: "cert.pem",
-            })
-        }
-        (false, false) => {
-            let dir = data_dir.join("tls");
-            if !dir.join("cert.pem").exists() || !dir.join("key.pem").exists() {
-                generate_self_signed(&dir)?;
-            }
-            (dir.clone(), CertSource::SelfSigned(dir))
+        (true, false) => Err(TlsError::HalfPair {
+            dir: cert_dir.into(),
+            present: "cert.pem",
+            missing: "key.pem",
+        }),
+        (false, true) => Err(TlsError::HalfPair {
+            dir: cert_dir.into(),
+            present: "key.pem",
+            missing: "cert.pem",
+        }),
+        (false, false) => self_signed(data_dir),
+    }
+}
+
+/// [`load_or_generate`], but a provided pair that cannot be used (half a pair, unreadable,
+/// refused) falls back to the self-signed one, so the service still starts and prints; the
+/// returned warnings say why, for the status window. Also warns when the certificate in use has
+/// expired, expires within 21 days, or is not valid yet (a clock set wrong).
+///
+/// Fails only when the self-signed pair cannot be generated or read either.
+pub fn load_for_service(
+    cert_dir: &Path,
+    data_dir: &Path,
+    now_ms: u64,
+) -> Result<(TlsMaterial, Vec<String>), TlsError> {
+    let mut warnings = Vec::new();
+    let material = match load_or_generate(cert_dir, data_dir) {
+        Ok(m) => m,
+        Err(e) => {
+            let msg = format!("the TLS certificate in CERT_DIR cannot be used ({e}): this service uses its own self-signed certificate, which browsers on other computers do not trust, until that is fixed");
+            tracing::error!("{msg}");
+            warnings.push(msg);
+            self_signed(data_dir)?
         }
     };
+    if let Some(w) = date_warning(&material, now_ms) {
+        tracing::warn!("{w}");
+        warnings.push(w);
+    }
+    Ok((material, warnings))
+}
+
+/// What is wrong with the dates of the certificate in use at `now_ms`, if anything.
+pub fn date_warning(material: &TlsMaterial, now_ms: u64) -> Option<String> {
+    let (not_before, not_after) = validity_ms(&material.cert_der)?;
+    let which = match &material.source {
+        CertSource::Provided(d) => format!("The TLS certificate in {}", d.display()),
+        CertSource::SelfSigned(d) => format!("The generated TLS certificate in {}", d.display()),
+    };
+    let date = crate::commandlog::iso8601;
+    if now_ms > not_after {
+        Some(format!("{which} expired on {}: browsers refuse wss:// connections to this service (ws:// still works); put a renewed cert.pem and key.pem there and restart", date(not_after)))
+    } else if now_ms < not_before {
+        Some(format!("{which} is valid only from {}: is this computer's clock right? Browsers refuse wss:// connections until it is", date(not_before)))
+    } else if not_after - now_ms < RENEW_WARNING_MS {
+        Some(format!("{which} expires on {}: renew it before then, or browsers will refuse wss:// connections", date(not_after)))
+    } else {
+        None
+    }
+}
+
+/// Warn this long before a certificate expires.
+const RENEW_WARNING_MS: u64 = 21 * 24 * 3600 * 1000;
+
+/// A certificate's validity, in ms since the epoch; `None` when it cannot be read.
+fn validity_ms(der: &[u8]) -> Option<(u64, u64)> {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    let ms = |t: i64| t.saturating_mul(1000).max(0) as u64;
+    let v = cert.validity();
+    Some((ms(v.not_before.timestamp()), ms(v.not_after.timestamp())))
+}
+
+/// The self-signed pair under `<data_dir>/tls`: generated on first use, and again once it has
+/// expired (it is this service's own; nothing else trusts it by its fingerprint).
+fn self_signed(data_dir: &Path) -> Result<TlsMaterial, TlsError> {
+    let dir = data_dir.join("tls");
+    if !dir.join("cert.pem").exists() || !dir.join("key.pem").exists() {
+        generate_self_signed(&dir)?;
+    }
+    let material = load(&dir, CertSource::SelfSigned(dir.clone()))?;
+    let expired = validity_ms(&material.cert_der)
+        .is_some_and(|(_, not_after)| crate::clock::now_ms() > not_after);
+    if !expired {
+        return Ok(material);
+    }
+    tracing::warn!(dir = %dir.display(), "the generated TLS certificate has expired; generating a new one");
+    generate_self_signed(&dir)?;
+    load(&dir, CertSource::SelfSigned(dir.clone()))
+}
+
+/// Reads the pair in `dir`.
+fn load(dir: &Path, source: CertSource) -> Result<TlsMaterial, TlsError> {
+    let dir = dir.to_path_buf();
     let cert_path = dir.join("cert.pem");
     let key_path = dir.join("key.pem");
     let read_err = |path: &Path, e: &dyn std::fmt::Display| TlsError::Read {
@@ -191,6 +260,12 @@ pub fn fingerprint(der: &[u8]) -> String {
 }
 
 fn generate_self_signed(dir: &Path) -> Result<(), TlsError> {
+    let year = current_year();
+    write_pair(dir, year - 1, year + 10)
+}
+
+/// A self-signed pair valid from January 1st of `from_year` to January 1st of `to_year`.
+fn write_pair(dir: &Path, from_year: i32, to_year: i32) -> Result<(), TlsError> {
     let gen = |e: rcgen::Error| TlsError::Generate(e.to_string());
     let names: Vec<String> = SELF_SIGNED_NAMES.iter().map(|s| s.to_string()).collect();
     let mut params = rcgen::CertificateParams::new(names).map_err(gen)?;
@@ -200,9 +275,8 @@ fn generate_self_signed(dir: &Path) -> Result<(), TlsError> {
     params
         .distinguished_name
         .push(rcgen::DnType::OrganizationName, "Pispas");
-    let year = current_year();
-    params.not_before = rcgen::date_time_ymd(year - 1, 1, 1);
-    params.not_after = rcgen::date_time_ymd(year + 10, 1, 1);
+    params.not_before = rcgen::date_time_ymd(from_year, 1, 1);
+    params.not_after = rcgen::date_time_ymd(to_year, 1, 1);
     let key = rcgen::KeyPair::generate().map_err(gen)?;
     let cert = params.self_signed(&key).map_err(gen)?;
     let werr = |path: &Path, e: std::io::Error| TlsError::Write {
@@ -284,6 +358,67 @@ mod tests {
         assert!(
             names.contains("local.unpispas.es") && names.contains("127.0.0.1"),
             "{d}"
+        );
+    }
+
+    #[test]
+    fn an_expired_generated_pair_is_replaced_by_a_new_one() {
+        let data = tmp("expired-own");
+        write_pair(&data.join("tls"), 2015, 2016).unwrap();
+        let old = load(&data.join("tls"), CertSource::SelfSigned(data.join("tls"))).unwrap();
+        let now = crate::clock::now_ms();
+        assert!(date_warning(&old, now).unwrap().contains("expired"));
+        let (m, warnings) = load_for_service(&data.join("none"), &data, now).unwrap();
+        assert_ne!(m.fingerprint, old.fingerprint);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let (_, not_after) = validity_ms(&m.cert_der).unwrap();
+        assert!(not_after > now);
+    }
+
+    #[test]
+    fn a_provided_certificate_out_of_its_dates_is_served_with_a_warning() {
+        let data = tmp("expired-provided");
+        let certs = data.join("certs");
+        write_pair(&certs, 2015, 2016).unwrap();
+        let now = crate::clock::now_ms();
+        let (m, warnings) = load_for_service(&certs, &data, now).unwrap();
+        assert_eq!(m.source, CertSource::Provided(certs.clone()));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("expired on 2016-01-01") && warnings[0].contains("renewed"),
+            "{warnings:?}"
+        );
+        // A clock set years back: the certificate is not valid yet, and the warning says why.
+        let (_, warnings) = load_for_service(&certs, &data, 1_300_000_000_000).unwrap();
+        assert!(warnings[0].contains("clock"), "{warnings:?}");
+        // Ten days before it expires.
+        let (_, not_after) = validity_ms(&m.cert_der).unwrap();
+        let (_, warnings) =
+            load_for_service(&certs, &data, not_after - 10 * 24 * 3600 * 1000).unwrap();
+        assert!(
+            warnings[0].contains("expires on 2016-01-01"),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn an_unusable_provided_pair_falls_back_to_the_generated_one_and_says_why() {
+        let data = tmp("fallback");
+        let certs = data.join("certs");
+        std::fs::create_dir_all(&certs).unwrap();
+        std::fs::write(certs.join("cert.pem"), "x").unwrap();
+        let (m, warnings) = load_for_service(&certs, &data, crate::clock::now_ms()).unwrap();
+        assert_eq!(m.source, CertSource::SelfSigned(data.join("tls")));
+        assert!(
+            warnings.iter().any(|w| w.contains("key.pem")),
+            "{warnings:?}"
+        );
+        std::fs::write(certs.join("key.pem"), "not a key").unwrap();
+        let (m, warnings) = load_for_service(&certs, &data, crate::clock::now_ms()).unwrap();
+        assert_eq!(m.source, CertSource::SelfSigned(data.join("tls")));
+        assert!(
+            warnings.iter().any(|w| w.contains("self-signed")),
+            "{warnings:?}"
         );
     }
 

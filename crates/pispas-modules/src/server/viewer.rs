@@ -115,6 +115,8 @@ fn route(method: &Method, path: &str, host: Option<&str>, ws_port: u16) -> Respo
         "" => "index.html",
         // The kitchen display's short address (docs/kitchen.md).
         "kitchen" => "kitchen.html",
+        // The customers' order-status board (Preparing / Ready by order number).
+        "kitchen/status" => "kitchen-status.html",
         p => p,
     };
     if path.contains("..") {
@@ -126,7 +128,7 @@ fn route(method: &Method, path: &str, host: Option<&str>, ws_port: u16) -> Respo
     }
 }
 
-fn content_type(path: &str) -> &'static str {
+pub(super) fn content_type(path: &str) -> &'static str {
     match path.rsplit('.').next().unwrap_or("") {
         "html" => "text/html; charset=utf-8",
         "js" | "mjs" => "text/javascript; charset=utf-8",
@@ -180,6 +182,24 @@ mod tests {
             r.headers()[hyper::header::CONTENT_TYPE],
             "text/html; charset=utf-8"
         );
+    }
+
+    #[test]
+    fn the_order_status_board_is_under_the_kitchen() {
+        let r = route(
+            &Method::GET,
+            "/kitchen/status",
+            Some("127.0.0.1:8081"),
+            5005,
+        );
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = route(
+            &Method::GET,
+            "/js/kitchen-status.js",
+            Some("127.0.0.1:8081"),
+            5005,
+        );
+        assert_eq!(r.status(), StatusCode::OK);
     }
 
     #[test]

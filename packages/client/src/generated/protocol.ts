@@ -1653,6 +1653,41 @@ export type OrderKitchenAckReply = {
   DONE?: boolean;
   REPLAYED?: boolean;
 };
+/** Parameters of ORDER_KITCHEN PAIR. */
+export interface OrderKitchenPairParams {
+  /** the display's name, its cooks' `BY` (1–32 letters, digits, - or _) */
+  name: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to ORDER_KITCHEN PAIR: `{NAME, CODE, URL, EXPIRES_AT, VALID_MS, QR_SVG}` */
+export type OrderKitchenPairReply = {
+  NAME: string;
+  CODE: string;
+  URL: string;
+  EXPIRES_AT: number;
+  VALID_MS: number;
+  /** the URL as a QR code, an SVG document */
+  QR_SVG: string;
+};
+/** Parameters of ORDER_KITCHEN DISPLAYS. */
+export interface OrderKitchenDisplaysParams {}
+/** MESSAGE_DATA of a SUCCESS reply to ORDER_KITCHEN DISPLAYS: `{LAN, DISPLAYS: [{NAME, PAIRED_AT}]}` */
+export type OrderKitchenDisplaysReply = {
+  LAN: string | null;
+  DISPLAYS: Array<{
+    NAME: string;
+    PAIRED_AT: number;
+  }>;
+};
+/** Parameters of ORDER_KITCHEN REVOKE. */
+export interface OrderKitchenRevokeParams {
+  /** the display's name */
+  name: string;
+}
+/** MESSAGE_DATA of a SUCCESS reply to ORDER_KITCHEN REVOKE: `{NAME, REVOKED}` (`REVOKED: false` when it was not paired) */
+export type OrderKitchenRevokeReply = {
+  NAME: string;
+  REVOKED: boolean;
+};
 /** kitchen tickets and displays: the POS sends tickets, displays bump them, everyone hears it as KITCHEN events (docs/kitchen.md) */
 export interface OrderKitchenHelpers {
   /** sends a ticket to the kitchen; the reply comes once it is stored. The same TICKET id again under a new UUIDV4 is the same ticket, marked DUPLICATE (never a second card) (safe to retry: the UUIDV4 is its idempotency key). Wire: ORDER_KITCHEN SEND. */
@@ -1681,6 +1716,12 @@ export interface OrderKitchenHelpers {
   serve(params: OrderKitchenServeParams, options?: CallOptions): Promise<OrderKitchenServeReply>;
   /** a cook saw the change: a voided ticket leaves the screens, changed lines and DUPLICATE lose their highlight (`LINE`: that line only) (safe to retry: the UUIDV4 is its idempotency key). Wire: ORDER_KITCHEN ACK. */
   ack(params: OrderKitchenAckParams, options?: CallOptions): Promise<OrderKitchenAckReply>;
+  /** a one-time code (valid 10 minutes) for a tablet on the network to become the kitchen display `NAME`: the tablet opens `URL` (or scans `QR_SVG`) on the kitchen LAN listener (`KITCHEN_LAN=on`) and keeps the display token it gets; `UNSUPPORTED` while `KITCHEN_LAN` is off (needs the admin token). Wire: ORDER_KITCHEN PAIR. */
+  pair(params: OrderKitchenPairParams, options?: CallOptions): Promise<OrderKitchenPairReply>;
+  /** the paired kitchen displays, and where the kitchen LAN listener listens (`null` while off) (needs the admin token). Wire: ORDER_KITCHEN DISPLAYS. */
+  displays(params?: OrderKitchenDisplaysParams, options?: CallOptions): Promise<OrderKitchenDisplaysReply>;
+  /** unpairs the display `NAME`: its token stops working at once, on connections already open too (needs the admin token). Wire: ORDER_KITCHEN REVOKE. */
+  revoke(params: OrderKitchenRevokeParams, options?: CallOptions): Promise<OrderKitchenRevokeReply>;
 }
 
 /** Parameters of CACHE SET. */
@@ -1853,7 +1894,7 @@ export interface Helpers {
 
 // ---- codes ----
 /** Every failure CODE the service sends (MESSAGE_DATA.CODE of a FAILURE). */
-export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","INVALID_CONFIG","NEEDS_ELEVATION","INTERNAL","PRINT_QUEUE_FULL","STORAGE_FULL","PAYMENT_DECLINED","PAYMENT_CANCELLED","PAYMENT_UNKNOWN_OUTCOME","TERMINAL_BUSY","TERMINAL_UNAVAILABLE","INVALID_AMOUNT","PAYMENT_NOT_FOUND","CHANGE_UNAVAILABLE","VALUE_TOO_LARGE","CACHE_FULL","VERSION_CONFLICT","REMOTE_NOT_ALLOWED","TICKET_NOT_FOUND","LINE_NOT_FOUND","TICKET_CLOSED","NOTHING_TO_RECALL"] as const;
+export const SERVER_CODES = ["BAD_JSON","BAD_REQUEST","BAD_PARAMS","UNKNOWN_TARGET","UNKNOWN_ACTION","MODULE_UNAVAILABLE","BINARY_NOT_SUPPORTED","FRAME_TOO_LARGE","UNAUTHORIZED","SHUTTING_DOWN","TIMEOUT","DEVICE_UNAVAILABLE","DEVICE_NOT_FOUND","UNSUPPORTED","DEVICE_REFUSED","SCALE_UNSTABLE","SCALE_OVERLOAD","SCALE_UNDER_ZERO","PRINTER_NOT_FOUND","PRINTER_OFFLINE","PAPER_OUT","COVER_OPEN","PRINTER_ERROR","RENDER_FAILED","BAD_DATA","DATA_TOO_LARGE","DELIVERY_FAILED","JOB_NOT_FOUND","JOB_NOT_CANCELLABLE","JOB_CANCELLED","JOB_EXPIRED","PRINT_INTERRUPTED","INVALID_CONFIG","NEEDS_ELEVATION","INTERNAL","PRINT_QUEUE_FULL","STORAGE_FULL","PAYMENT_DECLINED","PAYMENT_CANCELLED","PAYMENT_UNKNOWN_OUTCOME","TERMINAL_BUSY","TERMINAL_UNAVAILABLE","INVALID_AMOUNT","PAYMENT_NOT_FOUND","CHANGE_UNAVAILABLE","VALUE_TOO_LARGE","CACHE_FULL","VERSION_CONFLICT","REMOTE_NOT_ALLOWED","TICKET_NOT_FOUND","LINE_NOT_FOUND","TICKET_CLOSED","NOTHING_TO_RECALL"] as const;
 export type ServerCode = (typeof SERVER_CODES)[number];
 /** The SDK's own error codes; never the same as a server code. */
 export const CLIENT_CODES = {
@@ -2600,6 +2641,27 @@ export const PROTOCOL: ProtocolTable = {
             "ms": 5000
           },
           "idempotent": true
+        },
+        "PAIR": {
+          "helper": "pair",
+          "within": {
+            "ms": 5000
+          },
+          "admin": true
+        },
+        "DISPLAYS": {
+          "helper": "displays",
+          "within": {
+            "ms": 5000
+          },
+          "admin": true
+        },
+        "REVOKE": {
+          "helper": "revoke",
+          "within": {
+            "ms": 5000
+          },
+          "admin": true
         }
       }
     },

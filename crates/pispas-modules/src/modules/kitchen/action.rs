@@ -31,6 +31,9 @@ crate::actions! {
         Recall = "RECALL",
         Serve = "SERVE",
         Ack = "ACK",
+        Pair = "PAIR",
+        Displays = "DISPLAYS",
+        Revoke = "REVOKE",
     }
 }
 
@@ -125,6 +128,14 @@ pub(super) enum Action {
         line: Option<String>,
         by: Option<String>,
     },
+    /// A one-time code for a tablet to become the display `name` (administrator only).
+    Pair {
+        name: String,
+    },
+    Displays,
+    Revoke {
+        name: String,
+    },
 }
 
 impl Action {
@@ -137,6 +148,9 @@ impl Action {
                 | Action::Status
                 | Action::Subscribe { .. }
                 | Action::Unsubscribe
+                | Action::Pair { .. }
+                | Action::Displays
+                | Action::Revoke { .. }
         )
     }
 
@@ -216,8 +230,30 @@ impl Action {
                 line: line()?,
                 by,
             },
+            Name::Pair => Action::Pair {
+                name: display_name(request)?,
+            },
+            Name::Displays => Action::Displays,
+            Name::Revoke => Action::Revoke {
+                name: display_name(request)?,
+            },
         })
     }
+}
+
+/// NAME of a display: what its cooks' actions say as BY.
+fn display_name(request: &Request) -> Result<String, Failure> {
+    let name = required(request.param("NAME"), "NAME")?;
+    let ok = name.len() <= 32
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !ok {
+        return Err(Failure::bad_params(
+            "NAME must be 1 to 32 letters, digits, - or _ (GRILL-1)",
+        ));
+    }
+    Ok(name.to_ascii_uppercase())
 }
 
 /// UPDATE's LINES against the ticket's current line ids: each entry is a new line or a change.

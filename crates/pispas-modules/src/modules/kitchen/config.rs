@@ -3,6 +3,7 @@
 //! errors start with the key. The LAN listener is not read here (not built yet).
 
 use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 
 /// The default stages, in order; the last one is "served" (the ticket leaves the screen).
 pub const DEFAULT_STAGES: &[&str] = &["NEW", "PREPARING", "READY", "SERVED"];
@@ -27,6 +28,37 @@ pub struct KitchenConfig {
     pub printers: BTreeMap<String, String>,
     /// When a station with a printer gets chits.
     pub print_when: PrintWhen,
+    /// Where the kitchen LAN listener listens (KITCHEN_LAN=on), for paired tablets.
+    pub lan: Option<SocketAddr>,
+}
+
+/// KITCHEN_LAN_PORT's default.
+pub const DEFAULT_LAN_PORT: u16 = 8082;
+
+/// KITCHEN_LAN, KITCHEN_LAN_HOST and KITCHEN_LAN_PORT: where tablets connect, or `None` when off.
+fn lan(values: &BTreeMap<String, String>) -> Result<Option<SocketAddr>, String> {
+    let on = match values
+        .get("KITCHEN_LAN")
+        .map(|v| v.trim().to_ascii_lowercase())
+    {
+        None => false,
+        Some(v) if v.is_empty() || v == "off" => false,
+        Some(v) if v == "on" => true,
+        Some(_) => return Err("KITCHEN_LAN: on or off".into()),
+    };
+    let host: IpAddr = match values.get("KITCHEN_LAN_HOST").map(|v| v.trim()) {
+        None | Some("") => IpAddr::from([0, 0, 0, 0]),
+        Some(v) => v.parse().map_err(|_| {
+            format!("KITCHEN_LAN_HOST: {v:?} is not an IP address (0.0.0.0 for every network)")
+        })?,
+    };
+    let port: u16 = match values.get("KITCHEN_LAN_PORT").map(|v| v.trim()) {
+        None | Some("") => DEFAULT_LAN_PORT,
+        Some(v) => v
+            .parse()
+            .map_err(|_| format!("KITCHEN_LAN_PORT: {v:?} is not a port number (0 to 65535)"))?,
+    };
+    Ok(on.then_some(SocketAddr::new(host, port)))
 }
 
 /// KITCHEN_PRINT_WHEN.
@@ -166,6 +198,7 @@ impl KitchenConfig {
             retention_ms: retention_h * 3_600_000,
             printers,
             print_when,
+            lan: lan(values)?,
         })
     }
 
@@ -241,6 +274,37 @@ mod tests {
             .route(Some("PASTRY"), None)
             .unwrap_err()
             .starts_with("STATION"));
+    }
+
+    #[test]
+    fn the_lan_listener_is_off_unless_asked_and_its_address_is_checked() {
+        assert_eq!(cfg(&[]).unwrap().lan, None);
+        assert_eq!(
+            cfg(&[("KITCHEN_LAN", "on")]).unwrap().lan,
+            Some("0.0.0.0:8082".parse().unwrap())
+        );
+        assert_eq!(
+            cfg(&[
+                ("KITCHEN_LAN", "on"),
+                ("KITCHEN_LAN_HOST", "192.168.1.20"),
+                ("KITCHEN_LAN_PORT", "9000")
+            ])
+            .unwrap()
+            .lan,
+            Some("192.168.1.20:9000".parse().unwrap())
+        );
+        for (k, v) in [
+            ("KITCHEN_LAN", "yes"),
+            ("KITCHEN_LAN_HOST", "kitchen"),
+            ("KITCHEN_LAN_PORT", "70000"),
+        ] {
+            assert!(
+                cfg(&[("KITCHEN_LAN", "on"), (k, v)])
+                    .unwrap_err()
+                    .starts_with(k),
+                "{k}"
+            );
+        }
     }
 
     #[test]

@@ -11,7 +11,10 @@
 mod action;
 mod chit;
 pub mod config;
+mod displays;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod model;
 mod printers;
 mod state;
@@ -29,7 +32,6 @@ use config::{KitchenConfig, PrintWhen};
 use error::KitchenError;
 use printers::Printers;
 use serde_json::{json, Value};
-use state::Applied;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use store::Write;
@@ -45,10 +47,29 @@ const EXPO: &str = "EXPO";
 
 struct Shared {
     kitchen: state::Kitchen,
-    /// UUIDV4 → reply of every mutating request (idempotency).
-    keys: HashMap<String, Value>,
+    /// UUIDV4 → (when, ms; the reply) of every mutating request (idempotency).
+    keys: HashMap<String, (u64, Value)>,
     /// TICKET → (connection, UUIDV4 of its SEND): who hears about the ticket besides subscribers.
     origins: HashMap<String, (u64, String)>,
+}
+
+impl Shared {
+    /// Forgets, in memory, what KITCHEN_RETENTION no longer keeps: closed tickets, their
+    /// origins, and request keys older than `cutoff`. Returns how many tickets went.
+    fn sweep(&mut self, cutoff: u64) -> usize {
+        let gone = self.kitchen.prune(cutoff);
+        for id in &gone {
+            self.origins.remove(id);
+        }
+        self.keys.retain(|_, (at, _)| *at >= cutoff);
+        gone.len()
+    }
+}
+
+/// How often retention is enforced while running: a quarter of KITCHEN_RETENTION, between a
+/// second and ten minutes.
+fn sweep_every(retention_ms: u64) -> std::time::Duration {
+    std::time::Duration::from_millis((retention_ms / 4).clamp(1_000, 600_000))
 }
 
 struct Inner {
@@ -58,6 +79,9 @@ struct Inner {
     events: EventBus,
     /// Present when a station has a KITCHEN_PRINT_ printer.
     printers: Option<Printers>,
+    /// Tablets paired for the kitchen LAN listener.
+    pairings: crate::pairing::Pairings,
+    cfg: KitchenConfig,
 }
 
 /// The module; a cheap handle.
@@ -75,6 +99,7 @@ impl Kitchen {
         store::ensure(&ctx.store)?;
         let loaded = store::load(&ctx.store, now_ms().saturating_sub(cfg.retention_ms))?;
         let retention = cfg.retention_ms;
+        let cfg_copy = cfg.clone();
         let mut kitchen = state::Kitchen::new(cfg, loaded.tickets, loaded.seq, loaded.recent);
         kitchen.prune(now_ms().saturating_sub(retention));
         let store = ctx.store.clone();
@@ -94,7 +119,7 @@ impl Kitchen {
             &ctx.tracker,
             ctx.shutdown.clone(),
         );
-        Ok(Kitchen {
+        let k = Kitchen {
             inner: Arc::new(Inner {
                 shared: Mutex::new(Shared {
                     kitchen,
@@ -105,8 +130,43 @@ impl Kitchen {
                 store,
                 events: ctx.events.clone(),
                 printers,
+                pairings: ctx.pairings.clone(),
+                cfg: cfg_copy,
             }),
-        })
+        };
+        // Retention enforced as the service runs (weeks without a restart are normal at a
+        // till), in the database and in memory.
+        let (sweeper, stop) = (k.clone(), ctx.shutdown.clone());
+        ctx.tracker.spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(sweep_every(retention)) => {}
+                }
+                sweeper.sweep(retention).await;
+            }
+        });
+        Ok(k)
+    }
+
+    /// Drops what KITCHEN_RETENTION no longer keeps, from the database, then from memory.
+    async fn sweep(&self, retention_ms: u64) {
+        let cutoff = now_ms().saturating_sub(retention_ms);
+        let store = self.inner.store.clone();
+        match tokio::task::spawn_blocking(move || store::prune(&store, cutoff)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "old kitchen tickets could not be removed"),
+            Err(e) => tracing::warn!(error = %e, "old kitchen tickets could not be removed"),
+        }
+        if let Ok(mut s) = self.inner.shared.lock() {
+            let gone = s.sweep(cutoff);
+            if gone > 0 {
+                tracing::debug!(
+                    gone,
+                    "served kitchen tickets past KITCHEN_RETENTION forgotten"
+                );
+            }
+        }
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Shared>, Failure> {
@@ -118,6 +178,25 @@ impl Kitchen {
     async fn run(&self, action: Action, uuid: &str, ctx: &RequestContext) -> Outcome {
         if action.mutates() {
             return self.mutate(action, uuid, ctx).await;
+        }
+        let inner = &self.inner;
+        match action {
+            Action::Pair { name } => {
+                return displays::pair(&inner.pairings, &inner.cfg, &name, ctx)
+            }
+            Action::Displays => {
+                let (p, c, ctx) = (inner.pairings.clone(), inner.cfg.clone(), ctx.clone());
+                return tokio::task::spawn_blocking(move || displays::list(&p, &c, &ctx))
+                    .await
+                    .map_err(|e| Failure::internal("kitchen displays", e))?;
+            }
+            Action::Revoke { name } => {
+                let (p, ctx) = (inner.pairings.clone(), ctx.clone());
+                return tokio::task::spawn_blocking(move || displays::revoke(&p, &name, &ctx))
+                    .await
+                    .map_err(|e| Failure::internal("kitchen displays", e))?;
+            }
+            _ => {}
         }
         let s = self.lock()?;
         match action {
@@ -240,12 +319,16 @@ impl Kitchen {
     /// group commit before the lock is released (so rows are written in the order applied),
     /// answered and published only once committed.
     async fn mutate(&self, action: Action, uuid: &str, ctx: &RequestContext) -> Outcome {
-        let default_by = format!("CONNECTION-{}", ctx.connection_id);
+        // A paired tablet is its name; another display is its connection unless it says BY.
+        let default_by = ctx
+            .display
+            .clone()
+            .unwrap_or_else(|| format!("CONNECTION-{}", ctx.connection_id));
         let now = now_ms();
         let mut released: Vec<tokio::sync::oneshot::Sender<bool>> = Vec::new();
         let (pending, reply, publish) = {
             let mut s = self.lock()?;
-            if let Some(reply) = s.keys.get(uuid).cloned() {
+            if let Some((_, reply)) = s.keys.get(uuid).cloned() {
                 // The same request again (a retry): the same answer, once the first is stored.
                 let pending = self.inner.commit.enqueue(Write::default());
                 let mut reply = reply;
@@ -264,49 +347,11 @@ impl Kitchen {
                 let before = changes
                     .as_deref()
                     .and_then(|id| s.kitchen.ticket(id).cloned());
-                let k = &mut s.kitchen;
-                let applied: Result<Applied, KitchenError> = match action {
-                    Action::Send(t) => {
-                        let by = "POS";
-                        k.send(t, by, now)
-                    }
-                    Action::Update {
-                        ticket,
-                        note,
-                        lines,
-                        by,
-                    } => k.update(&ticket, note, &lines, by.as_deref().unwrap_or("POS"), now),
-                    Action::Void { ticket, line, by } => k.void(
-                        &ticket,
-                        line.as_deref(),
-                        by.as_deref().unwrap_or("POS"),
-                        now,
-                    ),
-                    Action::LineDone { ticket, line, by } => {
-                        k.line_done(&ticket, &line, by.as_deref().unwrap_or(&default_by), now)
-                    }
-                    Action::Bump { ticket, by } => {
-                        k.bump(&ticket, by.as_deref().unwrap_or(&default_by), now)
-                    }
-                    Action::Recall { ticket, by } => {
-                        k.recall(ticket.as_deref(), by.as_deref().unwrap_or(&default_by), now)
-                    }
-                    Action::Serve { ticket, by } => {
-                        k.serve(&ticket, by.as_deref().unwrap_or(&default_by), now)
-                    }
-                    Action::Ack { ticket, line, by } => k.ack(
-                        &ticket,
-                        line.as_deref(),
-                        by.as_deref().unwrap_or(&default_by),
-                        now,
-                    ),
-                    Action::List { .. }
-                    | Action::Get { .. }
-                    | Action::Status
-                    | Action::Subscribe { .. }
-                    | Action::Unsubscribe => {
-                        unreachable!("only mutating actions get here")
-                    }
+                let Some(applied) = s.kitchen.apply(action, &default_by, now) else {
+                    return Err(Failure::internal(
+                        "kitchen",
+                        "a read-only action reached mutate",
+                    ));
                 };
                 let applied = applied.map_err(|e| e.to_failure())?;
                 let chits = match (&self.inner.printers, &changes) {
@@ -345,7 +390,8 @@ impl Kitchen {
                         released.push(tx);
                     }
                 }
-                s.keys.insert(uuid.to_string(), applied.reply.clone());
+                s.keys
+                    .insert(uuid.to_string(), (now, applied.reply.clone()));
                 for t in &applied.tickets {
                     if applied.events.first().map(|e| e.action) == Some(state::EventAction::Sent)
                         && !s.origins.contains_key(&t.id)

@@ -13,7 +13,7 @@
 use super::chit::Chit;
 use crate::clock::now_ms;
 use crate::events::EventBus;
-use crate::protocol::Request;
+use crate::protocol::{ErrorCode, Request};
 use crate::router::{Directory, RequestContext, Subscriptions};
 use crate::store::{Store, StoreError};
 use rusqlite::params;
@@ -221,6 +221,13 @@ impl Worker {
                 Ok(data) => {
                     let state = data["STATE"].as_str().unwrap_or("QUEUED").to_string();
                     mark(&store, &chit.uuid, "SENT", &state);
+                }
+                Err(f) if f.code == ErrorCode::PrintInterrupted => {
+                    // The service stopped while the chit was going out: it may be on paper.
+                    // Never sent again by itself (a chit twice is food cooked twice).
+                    tracing::error!(chit = %chit.uuid, ticket = %chit.ticket_id, printer = %chit.printer,
+                        "a kitchen chit may not have printed (the service stopped while it was going out): check the printer, REPRINT it if missing");
+                    mark(&store, &chit.uuid, "INTERRUPTED", &f.message);
                 }
                 Err(f) => {
                     // PRINT refused the job (no such printer, …): a settings problem that a

@@ -8,7 +8,7 @@
 //! by itself, and one that gets an undone line back leaves READY; RECALL undoes the last bump
 //! (of a ticket, or by a display); served tickets and acknowledged voids leave the open list.
 
-use super::action::{line_changes, LineChange, TicketInput};
+use super::action::{line_changes, Action, LineChange, TicketInput};
 use super::config::KitchenConfig;
 use super::error::KitchenError;
 use serde_json::{json, Value};
@@ -39,6 +39,58 @@ pub(super) struct Kitchen {
 }
 
 impl Kitchen {
+    /// Applies a changing action; `None` for the ones that only read (LIST, GET, STATUS,
+    /// SUBSCRIBE, UNSUBSCRIBE). The POS's actions are `BY` "POS" unless it says; a display's are
+    /// `default_by` (its connection or paired name) unless it says.
+    pub(super) fn apply(
+        &mut self,
+        action: Action,
+        default_by: &str,
+        now: u64,
+    ) -> Option<Result<Applied, KitchenError>> {
+        Some(match action {
+            Action::Send(t) => self.send(t, "POS", now),
+            Action::Update {
+                ticket,
+                note,
+                lines,
+                by,
+            } => self.update(&ticket, note, &lines, by.as_deref().unwrap_or("POS"), now),
+            Action::Void { ticket, line, by } => self.void(
+                &ticket,
+                line.as_deref(),
+                by.as_deref().unwrap_or("POS"),
+                now,
+            ),
+            Action::LineDone { ticket, line, by } => {
+                self.line_done(&ticket, &line, by.as_deref().unwrap_or(default_by), now)
+            }
+            Action::Bump { ticket, by } => {
+                self.bump(&ticket, by.as_deref().unwrap_or(default_by), now)
+            }
+            Action::Recall { ticket, by } => {
+                self.recall(ticket.as_deref(), by.as_deref().unwrap_or(default_by), now)
+            }
+            Action::Serve { ticket, by } => {
+                self.serve(&ticket, by.as_deref().unwrap_or(default_by), now)
+            }
+            Action::Ack { ticket, line, by } => self.ack(
+                &ticket,
+                line.as_deref(),
+                by.as_deref().unwrap_or(default_by),
+                now,
+            ),
+            Action::List { .. }
+            | Action::Get { .. }
+            | Action::Status
+            | Action::Subscribe { .. }
+            | Action::Unsubscribe
+            | Action::Pair { .. }
+            | Action::Displays
+            | Action::Revoke { .. } => return None,
+        })
+    }
+
     /// A kitchen with the stored tickets, the last sequence number and the newest events.
     pub(super) fn new(
         cfg: KitchenConfig,

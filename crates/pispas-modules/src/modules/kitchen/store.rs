@@ -47,7 +47,8 @@ pub(super) struct Loaded {
     pub(super) tickets: Vec<Ticket>,
     pub(super) seq: u64,
     pub(super) recent: Vec<KitchenEvent>,
-    pub(super) keys: HashMap<String, Value>,
+    /// UUIDV4 → (when it was stored, ms; the reply).
+    pub(super) keys: HashMap<String, (u64, Value)>,
 }
 
 /// Creates the tables once.
@@ -101,20 +102,35 @@ fn action_of(word: &str) -> EventAction {
     }
 }
 
-/// Prunes closed tickets, events and request keys older than `cutoff` (the newest event is
-/// always kept, so the sequence never restarts), then loads open and recent tickets, the
+/// Deletes closed tickets, events and request keys older than `cutoff` (the newest event is
+/// always kept, so the sequence never restarts). Blocking.
+///
+/// Fails when the database cannot be written.
+pub(super) fn prune(store: &Store, cutoff: u64) -> Result<(), StoreError> {
+    store.call_blocking(|conn| delete_older(conn, cutoff))
+}
+
+fn delete_older(conn: &rusqlite::Connection, cutoff: u64) -> rusqlite::Result<()> {
+    let c = cutoff as i64;
+    conn.execute(
+        "DELETE FROM kitchen_tickets WHERE open = 0 AND updated_at < ?1",
+        [c],
+    )?;
+    conn.execute(
+        "DELETE FROM kitchen_events WHERE at < ?1 AND seq < (SELECT MAX(seq) FROM kitchen_events)",
+        [c],
+    )?;
+    conn.execute("DELETE FROM kitchen_requests WHERE at < ?1", [c])?;
+    Ok(())
+}
+
+/// Prunes as [`prune`] does, then loads open and recent tickets, the
 /// newest events and the request keys.
 ///
 /// Fails when the database cannot be read; a row that does not parse is logged and skipped.
 pub(super) fn load(store: &Store, cutoff: u64) -> Result<Loaded, StoreError> {
     store.call_blocking(|conn| {
-        let c = cutoff as i64;
-        conn.execute("DELETE FROM kitchen_tickets WHERE open = 0 AND updated_at < ?1", [c])?;
-        conn.execute(
-            "DELETE FROM kitchen_events WHERE at < ?1 AND seq < (SELECT MAX(seq) FROM kitchen_events)",
-            [c],
-        )?;
-        conn.execute("DELETE FROM kitchen_requests WHERE at < ?1", [c])?;
+        delete_older(conn, cutoff)?;
         let mut tickets = Vec::new();
         let mut st = conn.prepare("SELECT id, body FROM kitchen_tickets")?;
         for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
@@ -143,11 +159,13 @@ pub(super) fn load(store: &Store, cutoff: u64) -> Result<Loaded, StoreError> {
         }
         recent.reverse();
         let mut keys = HashMap::new();
-        let mut st = conn.prepare("SELECT uuid, reply FROM kitchen_requests")?;
-        for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
-            let (uuid, reply) = row?;
+        let mut st = conn.prepare("SELECT uuid, reply, at FROM kitchen_requests")?;
+        for row in st.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+        })? {
+            let (uuid, reply, at) = row?;
             if let Ok(v) = serde_json::from_str(&reply) {
-                keys.insert(uuid, v);
+                keys.insert(uuid, (at.max(0) as u64, v));
             }
         }
         Ok(Loaded {

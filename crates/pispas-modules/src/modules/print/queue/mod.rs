@@ -131,8 +131,9 @@ struct Inner {
 }
 
 impl Queue {
-    /// Expires jobs older than the resume window, then starts one worker per printer; workers
-    /// pick up jobs left from before a restart.
+    /// Reports jobs that were going out when the service stopped (PRINT_INTERRUPTED), expires
+    /// jobs older than the resume window, then starts one worker per printer; workers pick up
+    /// the jobs left from before a restart that had not started to print.
     ///
     /// Fails when the queue's table cannot be read or written.
     pub fn start(
@@ -173,6 +174,11 @@ impl Queue {
             }),
         };
         let now = now_ms_i64();
+        for job in queue.inner.store.interrupt_started(now)? {
+            tracing::warn!(job = job.id, printer = %job.printer,
+                "the service stopped while this job was going to the printer; reported as PRINT_INTERRUPTED, not sent again");
+            queue.publish(&job);
+        }
         let window = queue.inner.config.resume_window.as_millis() as i64;
         for job in queue.inner.store.expire_older_than(now - window, now)? {
             tracing::warn!(job = job.id, printer = %job.printer, "job not printed within PRINT_RESUME_WINDOW; expired");

@@ -6,7 +6,8 @@
 pub enum JobState {
     /// Accepted and stored, in line.
     Queued,
-    /// Its bytes are going out now (in memory only: a crash leaves it QUEUED).
+    /// Its bytes are going out now (in memory; the store keeps `sending_at`, after which a crash
+    /// makes the job FAILED `PRINT_INTERRUPTED` instead of printing it again).
     Printing,
     /// The printer cannot print now; the job prints when it can.
     Waiting,

@@ -2,8 +2,10 @@
 //! is acknowledged, and their final state after the printer took them.
 //!
 //! A job's UUIDV4 is UNIQUE, which makes the request idempotent: a retried request finds the
-//! first job instead of adding one. The worker keeps "being sent" in memory, so a job costs two
-//! commits (accepted, finished) and a crash leaves it QUEUED, to be resumed or expired.
+//! first job instead of adding one. A job costs three commits: accepted, `sending_at` (just
+//! before its first byte leaves) and finished. A crash before `sending_at` leaves it QUEUED, to
+//! be resumed or expired; a crash after it leaves a job that may be on paper, which the next
+//! start reports as FAILED `PRINT_INTERRUPTED` and never sends again by itself.
 
 use super::state::JobState;
 use crate::modules::print::document::{Format, Options};
@@ -32,6 +34,9 @@ CREATE TABLE print_jobs (
 );
 CREATE INDEX print_jobs_pending ON print_jobs (printer, state, id);
 ";
+
+/// Why a job that was going out when the engine stopped is not sent again.
+pub const INTERRUPTED: &str = "the service stopped while this job was going to the printer: it may have printed whole, in part or not at all, so it is not sent again by itself; look at the printer and REPRINT it if it is not there";
 
 /// A new job.
 #[derive(Debug, Clone)]
@@ -150,6 +155,12 @@ impl JobStore {
             "print_v2_client",
             "ALTER TABLE print_jobs ADD COLUMN client TEXT",
         )?;
+        // When the job's bytes started to leave (NULL while it has not, or when a failed attempt
+        // put it back in line): a restart must not send it again by itself.
+        store.ensure_schema(
+            "print_v3_sending",
+            "ALTER TABLE print_jobs ADD COLUMN sending_at INTEGER",
+        )?;
         Ok(JobStore { store })
     }
 
@@ -235,12 +246,61 @@ impl JobStore {
                     None => (None, None, None),
                 };
                 let n = c.execute(
-                    "UPDATE print_jobs SET state = ?2, reason = ?3, message = ?4, attempts = attempts + (?2 = 'WAITING'), finished_at = COALESCE(?5, finished_at), bytes = COALESCE(?6, bytes), timings = COALESCE(?7, timings) WHERE id = ?1 AND state IN ('QUEUED','WAITING')",
+                    "UPDATE print_jobs SET state = ?2, reason = ?3, message = ?4, attempts = attempts + (?2 = 'WAITING'), sending_at = CASE WHEN ?2 = 'WAITING' THEN NULL ELSE sending_at END, finished_at = COALESCE(?5, finished_at), bytes = COALESCE(?6, bytes), timings = COALESCE(?7, timings) WHERE id = ?1 AND state IN ('QUEUED','WAITING')",
                     params![id, new_state.as_str(), reason.map(ErrorCode::as_str), message, finished_at, bytes, timings],
                 )?;
                 Ok(n == 1)
             })
             .await
+    }
+
+    /// Records, durably, that the job's bytes start to leave now. Returns whether the job was
+    /// still pending.
+    ///
+    /// Fails when the database cannot be written.
+    pub async fn mark_sending(&self, id: i64, at: i64) -> Result<bool, StoreError> {
+        self.store
+            .call(move |c| {
+                c.execute(
+                    "UPDATE print_jobs SET sending_at = ?2 WHERE id = ?1 AND state IN ('QUEUED','WAITING')",
+                    params![id, at],
+                )
+                .map(|n| n == 1)
+            })
+            .await
+    }
+
+    /// Jobs a stopped engine had started to send and never finished become FAILED
+    /// `PRINT_INTERRUPTED`: they may be on paper, whole or in part, so they are reported, not
+    /// sent again. Returns them.
+    ///
+    /// Fails when the database cannot be written.
+    pub fn interrupt_started(&self, now: i64) -> Result<Vec<JobRow>, StoreError> {
+        self.store.call_blocking(move |c| {
+            let tx = c.transaction()?;
+            let started: Vec<JobRow> = {
+                let mut stmt = tx.prepare(&format!(
+                    "SELECT {COLUMNS} FROM print_jobs WHERE state IN ('QUEUED','WAITING') AND sending_at IS NOT NULL ORDER BY id"
+                ))?;
+                let rows = stmt.query_map([], row)?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            tx.execute(
+                "UPDATE print_jobs SET state = 'FAILED', reason = ?1, message = ?2, finished_at = ?3 WHERE state IN ('QUEUED','WAITING') AND sending_at IS NOT NULL",
+                params![ErrorCode::PrintInterrupted.as_str(), INTERRUPTED, now],
+            )?;
+            tx.commit()?;
+            Ok(started
+                .into_iter()
+                .map(|mut j| {
+                    j.state = JobState::Failed;
+                    j.reason = Some(ErrorCode::PrintInterrupted);
+                    j.message = Some(INTERRUPTED.into());
+                    j.finished_at = Some(now);
+                    j
+                })
+                .collect())
+        })
     }
 
     /// A job by id, with or without its data.

@@ -4,6 +4,8 @@
 //! times, before the job waits for the printer.
 //!
 //! Shutdown is only noticed between jobs and while waiting, never while bytes are going out.
+//! Just before a job's first byte leaves, the store records it (`sending_at`): after a crash such
+//! a job is reported PRINT_INTERRUPTED, not printed again (store.rs).
 
 use super::state::JobState;
 use super::store::JobRow;
@@ -94,7 +96,14 @@ pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
         let t = Instant::now();
         let result = {
             let _line = slot.line.lock().await;
-            transport::deliver(&slot.config, &rendered.1).await
+            // Durable before the first byte: a restart never sends a job that may be on paper.
+            let starting = async {
+                if let Err(e) = queue.inner.store.mark_sending(job.id, now_ms()).await {
+                    tracing::error!(printer = %name, job = job.id, error = %e,
+                        "cannot record that the job is going out; a crash now would print it again");
+                }
+            };
+            transport::deliver(&slot.config, &rendered.1, starting).await
         };
         let send_ms = t.elapsed().as_millis() as u64;
         tracing::debug!(printer = %name, job = job.id, send_ms, outcome = ?result, "delivery attempt done");

@@ -17,6 +17,7 @@ use super::printer::PrinterConfig;
 use super::program::Program;
 use super::uri::PrinterAddress;
 use crate::transport::{BoxedIo, Endpoint};
+use std::future::Future;
 use std::io;
 use std::time::Duration;
 use stream::StreamOutcome;
@@ -113,30 +114,51 @@ async fn finish(mut stream: BoxedIo) {
     let _ = tokio::time::timeout(Duration::from_millis(500), stream.shutdown()).await;
 }
 
-/// One delivery attempt.
+/// One delivery attempt. `starting` is awaited once, just before the job's first byte leaves
+/// (after a stream printer said it is ready; before the spooler, the file or the ePOS printer
+/// is handed the job): from then on the job may be on paper.
 ///
 /// Fails when the printer cannot be reached or the connection breaks mid-job.
-pub async fn deliver(printer: &PrinterConfig, job: &Rendered) -> Result<Delivery, TransportError> {
+pub async fn deliver(
+    printer: &PrinterConfig,
+    job: &Rendered,
+    starting: impl Future<Output = ()>,
+) -> Result<Delivery, TransportError> {
     let wait = printer.timeout;
     let check = printer.status;
     let high = printer.drawer_open_high;
     match &printer.uri.address {
         PrinterAddress::Stream(endpoint) => {
             let mut s = open(endpoint, printer, wait).await?;
-            let out =
-                stream::send_job(&mut s, &job.bytes, check, job.ignore_paper, wait, high).await?;
+            let out = stream::send_job(
+                &mut s,
+                &job.bytes,
+                check,
+                job.ignore_paper,
+                wait,
+                high,
+                starting,
+            )
+            .await?;
             finish(s).await;
             Ok(out.into())
         }
         PrinterAddress::File { path } => {
+            starting.await;
             file::append(path, &job.bytes).await?;
             Ok(Delivery::Delivered {
                 confirmed: false,
                 status: None,
             })
         }
-        PrinterAddress::Spooler { queue } => spooler::submit(queue, &job.bytes, wait).await,
-        PrinterAddress::Epos { .. } => epos::print(&job.program, printer, wait).await,
+        PrinterAddress::Spooler { queue } => {
+            starting.await;
+            spooler::submit(queue, &job.bytes, wait).await
+        }
+        PrinterAddress::Epos { .. } => {
+            starting.await;
+            epos::print(&job.program, printer, wait).await
+        }
     }
 }
 

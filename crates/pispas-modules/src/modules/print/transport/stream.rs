@@ -5,6 +5,7 @@
 //! It does not open or close anything and never retries; the worker decides that.
 
 use crate::modules::print::escpos::status::{self, NotReady, PrinterStatus};
+use std::future::Future;
 use std::io;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -65,6 +66,8 @@ where
 
 /// Sends `bytes`: status first when `check` (refusing when not ready), then the job, then
 /// status again to confirm. A drawer kick may go out with paper out (`ignore_paper`).
+/// `starting` is awaited once, after the printer said it is ready and before its first byte
+/// (the queue records there that the job is going out).
 ///
 /// Fails on an I/O error or when writing stalls for `wait`.
 pub async fn send_job<S>(
@@ -74,6 +77,7 @@ pub async fn send_job<S>(
     ignore_paper: bool,
     wait: Duration,
     drawer_open_high: bool,
+    starting: impl Future<Output = ()>,
 ) -> io::Result<StreamOutcome>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -89,6 +93,7 @@ where
             }
         }
     }
+    starting.await;
     for chunk in bytes.chunks(CHUNK) {
         tokio::time::timeout(wait.max(Duration::from_secs(5)), stream.write_all(chunk))
             .await
@@ -152,6 +157,7 @@ mod tests {
             false,
             Duration::from_secs(1),
             true,
+            async {},
         )
         .await
         .unwrap();
@@ -177,6 +183,7 @@ mod tests {
             false,
             Duration::from_secs(1),
             true,
+            async {},
         )
         .await
         .unwrap();
