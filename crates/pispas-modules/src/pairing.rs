@@ -2,7 +2,8 @@
 //! pairing code, shown on the till as a QR code for a few minutes, is traded once for a display
 //! token that the tablet keeps. Tokens are stored as their SHA-256 only (`kitchen_displays`), so
 //! the database never holds one that works; revoking a display removes its row and its token
-//! stops working at once, on the next request of a connection already open too.
+//! stops working at once: a connection already open is refused at its next request and closed at
+//! its next event.
 //!
 //! Shared by the kitchen module (which pairs, lists and revokes, for an administrator) and the
 //! kitchen LAN listener (which admits by token). It does not decide who may pair: callers do.

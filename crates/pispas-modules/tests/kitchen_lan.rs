@@ -172,6 +172,11 @@ async fn wrong_missing_and_revoked_tokens_are_refused() {
     assert_eq!(status(&bad), "403", "{bad}");
     let token = pair(&mut till, lan, "BAR-TAB").await;
     let mut tablet = display(lan, &token).await.unwrap();
+    let r = tablet
+        .call("ORDER_KITCHEN", "SUBSCRIBE", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r["MESSAGE_EXEC"], "SUCCESS", "{r:#}");
     let listed = till
         .call("ORDER_KITCHEN", "DISPLAYS", json!({}))
         .await
@@ -197,6 +202,18 @@ async fn wrong_missing_and_revoked_tokens_are_refused() {
         display(lan, &token).await.is_err(),
         "a revoked token is refused"
     );
+    // It sees no more tickets: the next event closes its connection instead.
+    let mut pos = Client::plain(e.addr()).await.unwrap();
+    let sent = pos
+        .call(
+            "ORDER_KITCHEN",
+            "SEND",
+            json!({ "TICKET": "R1", "LINES": [{ "LINE": "1", "QTY": 1, "NAME": "Flan" }] }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent["MESSAGE_EXEC"], "SUCCESS", "{sent:#}");
+    assert_eq!(tablet.closed().await.unwrap(), Some(1008), "closed: policy");
     // Pairing is for the till: without the admin token it is refused.
     let mut anyone = Client::plain(e.addr()).await.unwrap();
     let r = anyone

@@ -421,6 +421,11 @@ async fn serve_messages<S>(
                 None
             }
             ev = events.recv(), if events_open => match ev {
+                Ok(_) if revoked(&ctx, shared) => {
+                    // A kitchen display unpaired on the till sees no more tickets.
+                    close = CloseFrame { code: CloseCode::Policy, reason: "display revoked".into() };
+                    break;
+                }
                 Ok(ev) => ctx.event_text(&ev),
                 Err(RecvError::Lagged(n)) => {
                     tracing::warn!(id = ctx.connection_id, lost = n, "client too slow for events; some were dropped");
@@ -443,6 +448,14 @@ async fn serve_messages<S>(
         sink.send(Message::Close(Some(close))),
     )
     .await;
+}
+
+/// A paired kitchen display (kitchen LAN listener) unpaired on the till since it connected.
+fn revoked(ctx: &RequestContext, shared: &Shared) -> bool {
+    match (&shared.scope, ctx.display.as_deref()) {
+        (Scope::KitchenLan(lan), Some(name)) => !lan.pairings.is_paired(name),
+        _ => false,
+    }
 }
 
 /// Starts one frame with its share of the total budget, counting its bytes against this
