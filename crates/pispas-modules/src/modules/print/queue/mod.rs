@@ -126,6 +126,10 @@ struct Inner {
     watchers: Mutex<HashMap<String, watch::Sender<Option<JobRow>>>>,
     /// Which connection asked for a job, for its events.
     origins: Mutex<HashMap<String, u64>>,
+    /// When each job accepted by this run was accepted, on the monotonic clock: its age for
+    /// PRINT_RESUME_WINDOW, so a wall clock that jumps (NTP correcting a till that booted with
+    /// the wrong time) neither expires a job that waited seconds nor keeps one that waited long.
+    accepted: Mutex<HashMap<String, tokio::time::Instant>>,
     budget: budget::Budget,
     shutdown: CancellationToken,
 }
@@ -169,6 +173,7 @@ impl Queue {
                 tracker: tracker.clone(),
                 watchers: Mutex::new(HashMap::new()),
                 origins: Mutex::new(HashMap::new()),
+                accepted: Mutex::new(HashMap::new()),
                 budget,
                 shutdown,
             }),
@@ -320,10 +325,24 @@ impl Queue {
         if let (Some(c), Ok(mut o)) = (connection, self.inner.origins.lock()) {
             o.entry(uuid.clone()).or_insert(c);
         }
+        // Before it is stored, so the worker that picks it up knows its age.
+        let first = self.inner.accepted.lock().is_ok_and(|mut a| {
+            let fresh = !a.contains_key(&uuid);
+            a.entry(uuid.clone())
+                .or_insert_with(tokio::time::Instant::now);
+            fresh
+        });
         let pending = self.inner.inserter.enqueue(job);
         // In line now: later jobs for this printer may go (and share this job's disk flush).
         drop(ticket);
-        let (row, repeat) = match pending.committed().await? {
+        let committed = pending.committed().await;
+        if first && !matches!(committed, Ok(Inserted::New(_))) {
+            // Not a job of this run (a retry of an older one) or not stored: no age here.
+            if let Ok(mut a) = self.inner.accepted.lock() {
+                a.remove(&uuid);
+            }
+        }
+        let (row, repeat) = match committed? {
             Inserted::New(row) => {
                 self.publish(&row);
                 if let Some(slot) = self.slot(&row.printer) {
@@ -493,8 +512,26 @@ impl Queue {
         Ok(now)
     }
 
+    /// How long ago `job` was accepted, in ms: by the monotonic clock for a job of this run, by
+    /// the wall clock (all there is) for one from before a restart.
+    pub(crate) fn age_ms(&self, job: &JobRow) -> i64 {
+        let this_run = self
+            .inner
+            .accepted
+            .lock()
+            .ok()
+            .and_then(|a| a.get(&job.uuid).copied());
+        match this_run {
+            Some(at) => i64::try_from(at.elapsed().as_millis()).unwrap_or(i64::MAX),
+            None => now_ms_i64() - job.accepted_at,
+        }
+    }
+
     /// A job stopped waiting: its room in the budget is free.
     pub(crate) fn released(&self, row: &JobRow) {
+        if let Ok(mut a) = self.inner.accepted.lock() {
+            a.remove(&row.uuid);
+        }
         self.inner
             .budget
             .release(&row.uuid, u64::try_from(row.size).unwrap_or(0));

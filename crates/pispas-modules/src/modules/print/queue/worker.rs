@@ -52,7 +52,7 @@ pub(super) async fn run(queue: Queue, slot: Arc<Slot>) {
             attempt = 0;
         }
         let window = queue.inner.config.resume_window.as_millis() as i64;
-        if window > 0 && now_ms() - job.accepted_at > window {
+        if window > 0 && queue.age_ms(&job) > window {
             finish(&queue, &job, JobState::Expired, Some(ErrorCode::JobExpired), Some("not printed within PRINT_RESUME_WINDOW; re-send it from the command log if still wanted".into()), None).await;
             continue;
         }
