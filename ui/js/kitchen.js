@@ -208,10 +208,42 @@ function cardNode(t, i) {
   );
 }
 
+/** Cards already built, by ticket: rebuilt only when what they show changed (an event changes one
+ * ticket; rebuilding 200 cards for it made a busy screen lag). */
+const built = new Map();
+
+function cardFor(t, i) {
+  const key = `${station}|${i < 9 ? i : '-'}|${i === selected}|${JSON.stringify(t)}`;
+  const had = built.get(t.TICKET);
+  if (had && had.key === key) return had.node;
+  const node = cardNode(t, i);
+  built.set(t.TICKET, { key, node });
+  return node;
+}
+
+/** Makes `container`'s children exactly `nodes`, moving only what is out of place. */
+function place(container, nodes) {
+  let child = container.firstChild;
+  for (const node of nodes) {
+    if (child === node) {
+      child = child.nextSibling;
+      continue;
+    }
+    container.insertBefore(node, child);
+  }
+  while (child) {
+    const next = child.nextSibling;
+    child.remove();
+    child = next;
+  }
+}
+
 function render() {
   const list = visible();
   if (selected >= list.length) selected = Math.max(0, list.length - 1);
-  $('cards').replaceChildren(...(list.length ? list.map(cardNode) : [el('p', { class: 'empty' }, 'No open tickets')]));
+  const keep = new Set(list.map((t) => t.TICKET));
+  for (const id of built.keys()) if (!keep.has(id)) built.delete(id);
+  place($('cards'), list.length ? list.map(cardFor) : [el('p', { class: 'empty' }, 'No open tickets')]);
   $('counts').textContent = `${list.length} open`;
   renderAllDay(list);
 }
