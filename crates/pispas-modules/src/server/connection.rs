@@ -138,7 +138,13 @@ async fn handshake<S>(
                 if let Scope::KitchenLan(lan) = &shared.scope {
                     if !wants_websocket(&req) {
                         let (method, uri) = (req.method().clone(), req.uri().clone());
-                        return kitchen_lan::page(&method, uri.path(), uri.query(), lan).await;
+                        let host = req
+                            .headers()
+                            .get("host")
+                            .and_then(|h| h.to_str().ok())
+                            .map(str::to_string);
+                        let r = kitchen_lan::page(&method, uri.path(), uri.query(), lan).await;
+                        return kitchen_lan::allow_own_socket(r, host.as_deref());
                     }
                 }
                 answer(req, peer, tls, &shared, &slot)

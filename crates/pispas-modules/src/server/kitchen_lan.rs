@@ -78,6 +78,28 @@ pub(super) async fn page(
     }
 }
 
+/// Lets a page served here open its WebSocket back to this listener by name: the pages' CSP
+/// allows `'self'` and loopback, and not every tablet browser counts `ws://` as `'self'`. A Host
+/// that is not a plain host[:port] leaves the header as it is.
+pub(super) fn allow_own_socket(mut r: Response<Body>, host: Option<&str>) -> Response<Body> {
+    let plain = |h: &&str| {
+        !h.is_empty()
+            && h.len() <= 255
+            && h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']'))
+    };
+    let Some(host) = host.filter(plain) else {
+        return r;
+    };
+    let csp = format!(
+        "default-src 'self'; connect-src 'self' ws://{host} wss://{host}; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&csp) {
+        r.headers_mut().insert("content-security-policy", v);
+    }
+    r
+}
+
 /// `/pair?code=…`: the display token for a valid one-time code, as JSON `{TOKEN, NAME}`.
 async fn pair(query: Option<&str>, lan: &KitchenLan) -> Response<Body> {
     let code = query
@@ -192,6 +214,23 @@ mod tests {
             Err(Refusal::TokenRequired)
         );
         assert_eq!(admit(&lan, None, host, None), Err(Refusal::TokenRequired));
+    }
+
+    #[test]
+    fn a_page_may_open_its_socket_to_the_host_it_came_from_and_nothing_else() {
+        let csp = |host| {
+            let r = allow_own_socket(http::text(StatusCode::OK, "x"), host);
+            r.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .to_string()
+        };
+        assert!(csp(Some("192.168.1.20:8082"))
+            .contains("connect-src 'self' ws://192.168.1.20:8082 wss://192.168.1.20:8082;"));
+        let fallback = csp(None);
+        for odd in ["evil.example; script-src *", "a b", ""] {
+            assert_eq!(csp(Some(odd)), fallback, "{odd:?}");
+        }
     }
 
     #[test]
