@@ -56,6 +56,38 @@ async fn job_state(c: &mut Client, id: &Value) -> String {
     ok(&r)["STATE"].as_str().unwrap().to_string()
 }
 
+async fn print_text(c: &mut Client, text: &str) -> Value {
+    let r = c
+        .call("PRINT", "PRINT", json!({ "FORMAT": "TEXT", "DATA": text }))
+        .await
+        .unwrap();
+    ok(&r)["JOB_ID"].clone()
+}
+
+/// Waits until `text` is on paper and the printer has cut `cuts` receipts in all, then for the
+/// job to leave the queue; returns its state.
+async fn printed_state(
+    c: &mut Client,
+    printer: &pispas_sim::printer::VirtualPrinter,
+    job: &Value,
+    text: &str,
+    cuts: usize,
+) -> String {
+    printer
+        .wait_until(text, WAIT, |d| d.text().contains(text))
+        .await
+        .unwrap();
+    let mut state = job_state(c, job).await;
+    for _ in 0..100 {
+        if !matches!(state.as_str(), "WAITING" | "PRINTING" | "QUEUED") {
+            break;
+        }
+        printer.wait_for_cuts(cuts, WAIT).await.ok();
+        state = job_state(c, job).await;
+    }
+    state
+}
+
 #[tokio::test]
 async fn a_day_forward_and_back_loses_nothing_and_expires_nothing_early() {
     let printer = tcp_printer().await;
@@ -78,15 +110,7 @@ async fn a_day_forward_and_back_loses_nothing_and_expires_nothing_early() {
     let e = BinaryServer::start_in(Path::new(env!("CARGO_BIN_EXE_pispas-modules")), &dir, &env)
         .expect("the engine starts under libfaketime");
     let mut c = Client::plain(e.addr).await.unwrap();
-    let waiting = c
-        .call(
-            "PRINT",
-            "PRINT",
-            json!({ "FORMAT": "TEXT", "DATA": "before the jump" }),
-        )
-        .await
-        .unwrap();
-    let job = ok(&waiting)["JOB_ID"].clone();
+    let job = print_text(&mut c, "before the jump").await;
     assert_eq!(job_state(&mut c, &job).await, "WAITING");
     ok(&c
         .call(
@@ -114,20 +138,7 @@ async fn a_day_forward_and_back_loses_nothing_and_expires_nothing_early() {
         "the engine's clock jumped a day ({before} → {after}): libfaketime works here"
     );
     printer.set_paper(Paper::Ok);
-    printer
-        .wait_until("the waiting job", WAIT, |d| {
-            d.text().contains("before the jump")
-        })
-        .await
-        .unwrap();
-    let mut state = job_state(&mut c, &job).await;
-    for _ in 0..100 {
-        if state != "WAITING" && state != "PRINTING" && state != "QUEUED" {
-            break;
-        }
-        printer.wait_for_cuts(1, WAIT).await.ok();
-        state = job_state(&mut c, &job).await;
-    }
+    let state = printed_state(&mut c, &printer, &job, "before the jump", 1).await;
     assert_eq!(
         state, "DELIVERED",
         "a job that waited seconds is not expired by a clock that jumped a day"
@@ -172,29 +183,8 @@ async fn a_day_forward_and_back_loses_nothing_and_expires_nothing_early() {
         )
         .await
         .unwrap());
-    let fresh = c
-        .call(
-            "PRINT",
-            "PRINT",
-            json!({ "FORMAT": "TEXT", "DATA": "after going back" }),
-        )
-        .await
-        .unwrap();
-    let fresh_job = ok(&fresh)["JOB_ID"].clone();
-    printer
-        .wait_until("the job after the jump back", WAIT, |d| {
-            d.text().contains("after going back")
-        })
-        .await
-        .unwrap();
-    let mut state = job_state(&mut c, &fresh_job).await;
-    for _ in 0..100 {
-        if state == "DELIVERED" {
-            break;
-        }
-        printer.wait_for_cuts(2, WAIT).await.ok();
-        state = job_state(&mut c, &fresh_job).await;
-    }
+    let fresh_job = print_text(&mut c, "after going back").await;
+    let state = printed_state(&mut c, &printer, &fresh_job, "after going back", 2).await;
     assert_eq!(state, "DELIVERED");
     assert_eq!(
         ok(&c
