@@ -18,7 +18,11 @@ let selected = null;
 
 wireNav();
 showConnection(client, $('conn'));
-client.on('open', () => reload());
+// A new connection (first, or after a reconnect): the live subscription of the old one is gone.
+client.on('open', () => {
+  stopLive = null;
+  reload();
+});
 $('filters').addEventListener('submit', (ev) => {
   ev.preventDefault();
   reload();
@@ -71,7 +75,9 @@ async function reload() {
   oldest = null;
   $('rows').replaceChildren();
   const ok = await loadPage(false);
-  if (ok) setLive($('live').checked);
+  // Kept across filter changes (they are applied to live entries here): unsubscribing and
+  // subscribing again on every change lost the entries that came in between.
+  if (ok && !stopLive) setLive($('live').checked);
 }
 
 async function loadPage(older) {
