@@ -5,6 +5,7 @@
 //! behaviour checked once is checked everywhere. Not shipped in the product.
 
 pub mod client;
+pub mod fake;
 pub mod launch;
 pub mod pdf;
 

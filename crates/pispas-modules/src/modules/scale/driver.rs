@@ -16,6 +16,7 @@ use crate::transport::backoff::Backoff;
 use crate::transport::link::LinkState;
 use crate::transport::BoxedIo;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -27,8 +28,18 @@ use tokio_util::sync::CancellationToken;
 pub(crate) enum ScaleError {
     #[error("the scale is not connected: {0}")]
     Unavailable(String),
-    #[error("the scale did not answer within {0:?}")]
-    NoAnswer(Duration),
+    #[error("the scale did not answer within {waited:?}: check that it is on and that protocol={protocol} is its protocol (protocol=auto detects it)")]
+    NoAnswer {
+        waited: Duration,
+        protocol: &'static str,
+    },
+    #[error("the scale sends data that is not protocol={protocol} ({bytes} bytes, no frame of it within {waited:?}){}: set the scale's protocol in its SCALE key (protocol=auto detects it)", looks_like.map(|p| format!("; it looks like protocol={p}")).unwrap_or_default())]
+    Foreign {
+        waited: Duration,
+        protocol: &'static str,
+        bytes: usize,
+        looks_like: Option<&'static str>,
+    },
     #[error("the weight did not settle within {0:?}")]
     Unstable(Duration),
     #[error("the scale refused to weigh for {0:?}: no load, in motion, under zero or overloaded")]
@@ -83,6 +94,8 @@ pub(super) struct ScaleShared {
     detected: Mutex<Option<ScaleProtocol>>,
     last: Mutex<Option<(Reading, Instant, u64)>>,
     published: Mutex<Option<Value>>,
+    /// Unreadable bytes since the last frame (the session keeps it current).
+    pub unreadable: AtomicUsize,
 }
 
 impl ScaleShared {
@@ -150,6 +163,9 @@ impl ScaleShared {
             "LAST": last.as_ref().map(|(r, _)| r.clone()),
             "LAST_AT_MS": last.map(|(_, at)| at),
             "SUBSCRIBERS": self.bus.watchers(&self.topic),
+            // Bytes since the last frame that the protocol could not read: a scale that speaks
+            // another protocol (or a wrong baud rate) shows here, with no weight ever.
+            "UNREADABLE_BYTES": self.unreadable.load(Ordering::Relaxed),
         })
     }
 }
@@ -199,6 +215,7 @@ impl ScaleHandle {
             detected: Mutex::new(None),
             last: Mutex::new(None),
             published: Mutex::new(None),
+            unreadable: AtomicUsize::new(0),
         });
         let (tx, rx) = mpsc::channel(32);
         tracker.spawn(run(shared.clone(), rx, shutdown));

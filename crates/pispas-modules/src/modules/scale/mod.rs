@@ -126,7 +126,7 @@ impl Scale {
 fn failure(e: ScaleError) -> Failure {
     let code = match &e {
         ScaleError::Unavailable(_) | ScaleError::Lost(_) => ErrorCode::DeviceUnavailable,
-        ScaleError::NoAnswer(_) => ErrorCode::Timeout,
+        ScaleError::NoAnswer { .. } | ScaleError::Foreign { .. } => ErrorCode::Timeout,
         ScaleError::Unstable(_) | ScaleError::NotWeighable(_) => ErrorCode::ScaleUnstable,
         ScaleError::Overload => ErrorCode::ScaleOverload,
         ScaleError::UnderZero => ErrorCode::ScaleUnderZero,

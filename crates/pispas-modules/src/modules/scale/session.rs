@@ -21,6 +21,93 @@ const SILENCE_WINDOW: Duration = Duration::from_secs(1);
 /// How long to wait for an ACK/NAK after tare or zero before taking silence as done.
 const COMMAND_WAIT: Duration = Duration::from_millis(500);
 
+/// What came down the line that the configured protocol could not read.
+#[derive(Default)]
+pub(super) struct Line {
+    /// A frame of the configured protocol arrived since the port opened: the scale speaks it.
+    heard: bool,
+    /// Bytes dropped as unreadable since the last frame.
+    foreign: usize,
+    /// The last of those bytes, to say which protocol they look like.
+    sample: Vec<u8>,
+    /// When unreadable bytes last arrived.
+    last_foreign: Option<Instant>,
+    /// The log already said so for this connection.
+    warned: bool,
+}
+
+/// Unreadable bytes with no frame in between after which the log says so (once per connection).
+const WARN_AFTER: usize = 64;
+
+/// How many unreadable bytes are kept to name the protocol they look like.
+const SAMPLE: usize = 256;
+
+impl Line {
+    fn dropped(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.last_foreign = Some(Instant::now());
+        self.foreign = self.foreign.saturating_add(bytes.len());
+        self.sample.extend_from_slice(bytes);
+        let extra = self.sample.len().saturating_sub(SAMPLE);
+        self.sample.drain(..extra);
+    }
+
+    /// Publishes the count for STATUS and says it once in the log.
+    fn report(&mut self, protocol: ScaleProtocol, sh: &ScaleShared) {
+        sh.unreadable
+            .store(self.foreign, std::sync::atomic::Ordering::Relaxed);
+        if self.foreign >= WARN_AFTER && !self.warned {
+            self.warned = true;
+            let looks_like = looks_like(protocol, &self.sample).unwrap_or("none known");
+            tracing::warn!(scale = %sh.config.name, protocol = protocol.name(), bytes = self.foreign, looks_like, "the scale sends data its configured protocol cannot read: check protocol= in its SCALE key (protocol=auto detects it)");
+        }
+    }
+
+    fn framed(&mut self) {
+        self.heard = true;
+        self.foreign = 0;
+        self.sample.clear();
+    }
+
+    /// No unreadable bytes came since `since`: the line was really quiet.
+    fn quiet_since(&self, since: Instant) -> bool {
+        self.last_foreign.is_none_or(|at| at < since)
+    }
+
+    /// Why a read that began at `began` got no weight in time: silence, or bytes of another
+    /// protocol.
+    fn no_answer(&self, protocol: ScaleProtocol, began: Instant, waited: Duration) -> ScaleError {
+        if self.quiet_since(began) {
+            return ScaleError::NoAnswer {
+                waited,
+                protocol: protocol.name(),
+            };
+        }
+        ScaleError::Foreign {
+            waited,
+            protocol: protocol.name(),
+            bytes: self.foreign,
+            looks_like: looks_like(protocol, &self.sample),
+        }
+    }
+}
+
+/// The first other protocol that reads a weight from `sample`.
+fn looks_like(configured: ScaleProtocol, sample: &[u8]) -> Option<&'static str> {
+    ScaleProtocol::ALL
+        .into_iter()
+        .filter(|p| *p != configured)
+        .find(|p| {
+            let mut buf = sample.to_vec();
+            let mut scratch = Line::default();
+            std::iter::from_fn(|| next_frame(*p, &mut buf, &mut scratch))
+                .any(|f| matches!(f, ScaleFrame::Weight(_)))
+        })
+        .map(|p| p.name())
+}
+
 /// Why the last answer was not a sellable weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fault {
@@ -81,6 +168,7 @@ pub(super) async fn serve<T: DeviceIo>(
     let mut buf: Vec<u8> = Vec::with_capacity(256);
     let mut chunk = [0u8; 512];
     let mut op: Option<Op> = None;
+    let mut line = Line::default();
     let polled = !protocol.is_streaming();
     let mut poll = tokio::time::interval(sh.config.poll);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -93,18 +181,19 @@ pub(super) async fn serve<T: DeviceIo>(
                 Err(e) => Err(format!("read failed: {e}")),
                 Ok(n) => {
                     buf.extend_from_slice(&chunk[..n]);
-                    while let Some(frame) = next_frame(protocol, &mut buf) {
+                    while let Some(frame) = next_frame(protocol, &mut buf, &mut line) {
                         sh.observe(&frame);
                         if let Some(current) = op.take() {
                             op = on_frame(current, frame, protocol);
                         }
                     }
+                    line.report(protocol, sh);
                     Ok(())
                 }
             },
             _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                 match op.take() {
-                    Some(current) => on_deadline(current, protocol, sh, &mut wr).await.map(|next| op = next),
+                    Some(current) => on_deadline(current, protocol, sh, &line, &mut wr).await.map(|next| op = next),
                     None => Ok(()),
                 }
             }
@@ -129,20 +218,23 @@ pub(super) async fn serve<T: DeviceIo>(
     }
 }
 
-/// Decodes the next frame from the front of `buf`, dropping garbage.
-fn next_frame(protocol: ScaleProtocol, buf: &mut Vec<u8>) -> Option<ScaleFrame> {
+/// Decodes the next frame from the front of `buf`, dropping garbage (counted in `line`).
+fn next_frame(protocol: ScaleProtocol, buf: &mut Vec<u8>, line: &mut Line) -> Option<ScaleFrame> {
     loop {
         match protocol.decode(buf) {
             Decode::Incomplete => {
                 if buf.len() > 4096 {
+                    line.dropped(buf);
                     buf.clear();
                 }
                 return None;
             }
             Decode::Skip { consumed } => {
+                line.dropped(&buf[..consumed.min(buf.len())]);
                 buf.drain(..consumed.min(buf.len()));
             }
             Decode::Frame { consumed, frame } => {
+                line.framed();
                 buf.drain(..consumed.min(buf.len()));
                 return Some(frame);
             }
@@ -265,17 +357,17 @@ fn on_frame(op: Op, frame: ScaleFrame, protocol: ScaleProtocol) -> Option<Op> {
             fault,
             deadline,
         } => {
-            let fault = match frame {
+            let this: Fault = match frame {
                 ScaleFrame::Weight(r) => match reading_fault(&r) {
                     None => {
                         let _ = reply.send(Ok((r, false)));
                         return None;
                     }
-                    f => f,
+                    Some(f) => f,
                 },
                 // A status without a fault flag still is not a weight: ask again.
-                ScaleFrame::Status(s) => status_fault(&s).or(Some(Fault::Motion)),
-                ScaleFrame::Nak => Some(Fault::Refused),
+                ScaleFrame::Status(s) => status_fault(&s).unwrap_or(Fault::Motion),
+                ScaleFrame::Nak => Fault::Refused,
                 // Not an answer to "what do you weigh": keep waiting as before.
                 ScaleFrame::Ack | ScaleFrame::Echo(_) => {
                     return Some(Op::Read {
@@ -290,10 +382,11 @@ fn on_frame(op: Op, frame: ScaleFrame, protocol: ScaleProtocol) -> Option<Op> {
             };
             // Overload and under zero are not transient like motion: say so now rather than
             // make the cashier wait out TIMEOUT.
-            if matches!(fault, Some(Fault::Overload | Fault::UnderZero)) {
-                let _ = reply.send(Err(fault_error(fault, timeout)));
+            if matches!(this, Fault::Overload | Fault::UnderZero) {
+                let _ = reply.send(Err(fault_error(this, timeout)));
                 return None;
             }
+            let fault = Some(this);
             let now = Instant::now();
             if protocol.is_streaming() {
                 return Some(Op::Read {
@@ -306,7 +399,7 @@ fn on_frame(op: Op, frame: ScaleFrame, protocol: ScaleProtocol) -> Option<Op> {
                 });
             }
             if now >= until {
-                let _ = reply.send(Err(fault_error(fault, timeout)));
+                let _ = reply.send(Err(fault_error(this, timeout)));
                 return None;
             }
             Some(Op::Read {
@@ -325,6 +418,7 @@ async fn on_deadline<W: AsyncWrite + Unpin>(
     op: Op,
     protocol: ScaleProtocol,
     sh: &ScaleShared,
+    line: &Line,
     wr: &mut W,
 ) -> Result<Option<Op>, String> {
     let now = Instant::now();
@@ -348,14 +442,18 @@ async fn on_deadline<W: AsyncWrite + Unpin>(
             ..
         } if silence_means_unchanged(protocol)
             && now >= (until - timeout) + SILENCE_WINDOW.min(timeout)
-            && (protocol == ScaleProtocol::Adam || sh.held().is_some()) =>
+            // Silence is no bytes at all: another protocol's frames are not "unchanged".
+            && line.quiet_since(now - SILENCE_WINDOW.min(timeout))
+            && ((protocol == ScaleProtocol::Adam && line.heard) || sh.held().is_some()) =>
         {
             match sh.held() {
                 Some(r) => {
                     let _ = reply.send(Ok((r, true)));
                 }
                 None if protocol == ScaleProtocol::Adam => {
-                    // Adam scales are silent with an empty pan.
+                    // Adam scales are silent with an empty pan (this one has answered as an
+                    // Adam scale since the port opened: silence from a line that never did is
+                    // no weight at all).
                     let zero = Reading {
                         grams: 0,
                         unit: "kg",
@@ -369,7 +467,7 @@ async fn on_deadline<W: AsyncWrite + Unpin>(
                     let _ = reply.send(Ok((zero, true)));
                 }
                 None => {
-                    let _ = reply.send(Err(ScaleError::NoAnswer(timeout)));
+                    let _ = reply.send(Err(line.no_answer(protocol, until - timeout, timeout)));
                 }
             }
             Ok(None)
@@ -382,7 +480,11 @@ async fn on_deadline<W: AsyncWrite + Unpin>(
             ..
         } => {
             if now >= until || protocol.is_streaming() {
-                let _ = reply.send(Err(fault_error(fault, timeout)));
+                let error = match fault {
+                    None => line.no_answer(protocol, until - timeout, timeout),
+                    Some(f) => fault_error(f, timeout),
+                };
+                let _ = reply.send(Err(error));
                 return Ok(None);
             }
             write(wr, &protocol.weight_request().unwrap_or_default()).await?;
@@ -404,13 +506,13 @@ fn silence_means_unchanged(protocol: ScaleProtocol) -> bool {
     matches!(protocol, ScaleProtocol::Adam | ScaleProtocol::Dibal)
 }
 
-fn fault_error(fault: Option<Fault>, timeout: Duration) -> ScaleError {
+/// The error for a fault the scale reported.
+fn fault_error(fault: Fault, timeout: Duration) -> ScaleError {
     match fault {
-        None => ScaleError::NoAnswer(timeout),
-        Some(Fault::Motion) => ScaleError::Unstable(timeout),
-        Some(Fault::Refused) => ScaleError::NotWeighable(timeout),
-        Some(Fault::Overload) => ScaleError::Overload,
-        Some(Fault::UnderZero) => ScaleError::UnderZero,
+        Fault::Motion => ScaleError::Unstable(timeout),
+        Fault::Refused => ScaleError::NotWeighable(timeout),
+        Fault::Overload => ScaleError::Overload,
+        Fault::UnderZero => ScaleError::UnderZero,
     }
 }
 

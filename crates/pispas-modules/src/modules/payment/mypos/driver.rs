@@ -40,6 +40,8 @@ pub(super) trait Connector: Send + Sync + 'static {
 /// One myPOS terminal.
 pub(super) struct MyposDriver<C> {
     pub(super) name: String,
+    /// The configuration key (`MYPOS`, `MYPOS_BAR`), named when the address is wrong.
+    pub(super) key: String,
     pub(super) connector: Arc<C>,
 }
 
@@ -269,19 +271,16 @@ impl<C: Connector> MyposDriver<C> {
                 }
             }
         }
+        if p.operation != Operation::Reversal {
+            // A reversal asked GET_STATUS above; anything else asks PING first.
+            if let Err(refused) = self.probe(&sid).await {
+                return Run::Done(refused);
+            }
+        }
         for attempt in 0..2 {
             let mut conn = match self.connect().await {
                 Ok(c) => c,
-                Err(e) => {
-                    // Nothing was sent: a connection that could not be made carries no bytes.
-                    return Run::Done(
-                        Outcome::new(
-                            PaymentState::Cancelled,
-                            format!("the myPOS terminal {} at {} cannot be reached ({e}); nothing was charged: check that it is on, in ECR mode and on the same network", self.name, self.connector.describe()),
-                        )
-                        .with_code(ErrorCode::TerminalUnavailable),
-                    );
-                }
+                Err(e) => return Run::Done(self.unreachable(&e)),
             };
             let request = self.request_for(&p);
             match exchange(&mut conn, &request, Some(&progress)).await {
@@ -321,6 +320,33 @@ impl<C: Connector> MyposDriver<C> {
             }
         }
         Run::Lost("the terminal did not settle the request".into())
+    }
+
+    /// Nothing was sent: a connection that could not be made carries no bytes.
+    fn unreachable(&self, e: &io::Error) -> Outcome {
+        Outcome::new(
+            PaymentState::Cancelled,
+            format!("the myPOS terminal {} at {} cannot be reached ({e}); nothing was charged: check that it is on, in ECR mode and on the same network, and that {}= is its address", self.name, self.connector.describe(), self.key),
+        )
+        .with_code(ErrorCode::TerminalUnavailable)
+    }
+
+    /// Before a purchase or a refund: one PING, which charges nothing, must be answered in the
+    /// protocol. An address that reaches something else (the other brand's pinpad, a web
+    /// server, a printer's raw port, a device that hung) would otherwise take the PURCHASE,
+    /// answer nothing readable, and leave the payment PAYMENT_UNKNOWN_OUTCOME after minutes of
+    /// reconciliation with a device that cannot be asked. A slave-mode terminal is left to the
+    /// purchase's own exchange, which says what to change.
+    async fn probe(&self, sid: &str) -> Result<(), Outcome> {
+        let mut conn = self.connect().await.map_err(|e| self.unreachable(&e))?;
+        match exchange(&mut conn, &Message::request("PING", &format!("{sid}-P")), None).await {
+            Exchange::Final { .. } | Exchange::Slave => Ok(()),
+            Exchange::Lost { why } => Err(Outcome::new(
+                PaymentState::Cancelled,
+                format!("not started: what answers at {} is not a myPOS terminal in ECR mode ({why} after a PING); nothing was charged: check that {}= is the terminal's address", self.connector.describe(), self.key),
+            )
+            .with_code(ErrorCode::TerminalUnavailable)),
+        }
     }
 
     /// The outcome for a verdict that needs no reconciliation.
@@ -424,6 +450,7 @@ impl<C> MyposDriver<C> {
     fn clone_handle(&self) -> MyposDriver<C> {
         MyposDriver {
             name: self.name.clone(),
+            key: self.key.clone(),
             connector: self.connector.clone(),
         }
     }

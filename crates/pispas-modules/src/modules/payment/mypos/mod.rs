@@ -105,6 +105,7 @@ impl Mypos {
             let uri = c.endpoint.describe();
             let driver = MyposDriver {
                 name: c.name.clone(),
+                key: c.key.clone(),
                 connector: Arc::new(EndpointConnector {
                     endpoint: c.endpoint,
                     serial: c.serial,

@@ -69,19 +69,32 @@ impl Http for Reqwest {
             }
             let response = request.send().await.map_err(|e| {
                 if e.is_connect() {
-                    HttpError::Connect(e.without_url().to_string())
+                    HttpError::Connect(chain(e))
                 } else {
-                    HttpError::Lost(e.without_url().to_string())
+                    HttpError::Lost(chain(e))
                 }
             })?;
             let status = response.status().as_u16();
             let bytes = response
                 .bytes()
                 .await
-                .map_err(|e| HttpError::Lost(e.without_url().to_string()))?;
+                .map_err(|e| HttpError::Lost(chain(e)))?;
             Ok((status, bytes.to_vec()))
         })
     }
+}
+
+/// reqwest's error with its causes ("error sending request" says nothing on its own: the cause
+/// is "timed out", "invalid HTTP version parsed", "connection closed before message completed").
+fn chain(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text = format!("{text}: {s}");
+        source = s.source();
+    }
+    text
 }
 
 /// One pinpad.
@@ -191,6 +204,13 @@ impl<H: Http> PaytefDriver<H> {
                         *t = None;
                     }
                 }
+                // Accepted (2xx) but unreadable: whatever it did is unknown, as with a lost
+                // reply (a start is then polled, never taken as not started).
+                Reply::Unreadable { http, why } if (200..300).contains(&http) => {
+                    return Called::Failed(HttpError::Lost(format!(
+                        "HTTP {http} with an unreadable body ({why})"
+                    )))
+                }
                 other => return Called::Refused(http_of(&other), describe(&other)),
             }
         }
@@ -273,6 +293,33 @@ impl<H: Http> PaytefDriver<H> {
         o
     }
 
+    fn unreachable(&self, why: &str) -> Run {
+        self.not_started(
+            format!("the Paytef pinpad {} at {} cannot be reached ({why}); check that it is on and on the network, and that {}= is its address", self.config.name, self.config.base, self.config.key),
+            ErrorCode::TerminalUnavailable,
+        )
+    }
+
+    /// Before a start: `/pinpad/status`, which charges nothing, must come back as Paytef JSON
+    /// with a `result`. An address that reaches something else (a myPOS terminal, a router's
+    /// page, a device that hung) would otherwise be sent the start, answer nothing readable,
+    /// and leave the payment PAYMENT_UNKNOWN_OUTCOME after PAYMENT_TIMEOUT_S of polls it
+    /// cannot answer either.
+    async fn probe(&self) -> Result<(), Run> {
+        let body = codec::pinpad_body(&self.config.pinpad, None);
+        let why = match self.call("/pinpad/status", body, CALL_TIMEOUT).await {
+            Called::Ok(b) if b.get("result").is_some_and(Value::is_object) => return Ok(()),
+            Called::Ok(_) => "a reply without `result`".to_string(),
+            Called::Failed(HttpError::Connect(why)) => return Err(self.unreachable(&why)),
+            Called::Failed(HttpError::Lost(why)) => why,
+            Called::Refused(_, why) => why,
+        };
+        Err(self.not_started(
+            format!("what answers at {} does not answer /pinpad/status as a Paytef pinpad ({why}); check that {}= is the pinpad's address and pinpad id", self.config.base, self.config.key),
+            ErrorCode::TerminalUnavailable,
+        ))
+    }
+
     fn not_started(&self, why: String, code: ErrorCode) -> Run {
         Run::Done(
             Outcome::new(
@@ -294,6 +341,9 @@ impl<H: Http> PaytefDriver<H> {
         if let Ok(mut s) = self.session.lock() {
             *s = None;
         }
+        if let Err(refused) = self.probe().await {
+            return refused;
+        }
         let body = codec::start_body(
             &self.config.pinpad,
             p.operation == Operation::Refund,
@@ -308,16 +358,28 @@ impl<H: Http> PaytefDriver<H> {
                     }
                     progress.accepted().await;
                 }
-                None => return self.not_started(format!("the pinpad did not start it ({})", b.pointer("/info/message").and_then(Value::as_str).unwrap_or("no message")), ErrorCode::TerminalUnavailable),
+                None => {
+                    return self.not_started(
+                        format!(
+                            "the pinpad did not start it ({})",
+                            b.pointer("/info/message")
+                                .and_then(Value::as_str)
+                                .unwrap_or("no message")
+                        ),
+                        ErrorCode::TerminalUnavailable,
+                    )
+                }
             },
-            Called::Refused(500, why) => return self.not_started(format!("the pinpad is busy with another transaction ({why})"), ErrorCode::TerminalBusy),
-            Called::Refused(_, why) => return self.not_started(why, ErrorCode::TerminalUnavailable),
-            Called::Failed(HttpError::Connect(why)) => {
+            Called::Refused(500, why) => {
                 return self.not_started(
-                    format!("the Paytef pinpad {} at {} cannot be reached ({why}); check that it is on and on the network", self.config.name, self.config.base),
-                    ErrorCode::TerminalUnavailable,
+                    format!("the pinpad is busy with another transaction ({why})"),
+                    ErrorCode::TerminalBusy,
                 )
             }
+            Called::Refused(_, why) => {
+                return self.not_started(why, ErrorCode::TerminalUnavailable)
+            }
+            Called::Failed(HttpError::Connect(why)) => return self.unreachable(&why),
             Called::Failed(HttpError::Lost(why)) => {
                 // It may be running: poll (by pinpad), never start again.
                 tracing::warn!(terminal = %self.config.name, payment = %p.uuid, "the start reply was lost ({why}); polling instead of starting again");

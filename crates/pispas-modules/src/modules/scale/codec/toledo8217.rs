@@ -94,6 +94,12 @@ fn parse_body(body: &[u8]) -> Option<ScaleFrame> {
         Some(text) => (text, true),
         None => (body, false),
     };
+    // Kilograms always carry their decimal point (`0.000`). Five bare digits are a CAS PD-II
+    // answering the same `W` in grams: read as kilograms they would be a thousand times the
+    // weight on the pan, so they are not an 8217 frame (the wrong_protocol test found it).
+    if !text.contains(&b'.') {
+        return None;
+    }
     let grams = weight::kg_to_grams(text)?;
     Some(ScaleFrame::Weight(Reading {
         net,
@@ -163,6 +169,13 @@ mod tests {
     #[test]
     fn a_padded_weight_reply_decodes_to_exact_grams() {
         assert_eq!(decode(b"\x02  1.234\r"), weight(9, 1234, false));
+    }
+
+    #[test]
+    fn a_cas_pd2_grams_frame_is_not_read_as_kilograms() {
+        // `STX 01234 CR` is 1.234 kg from a PD-II; as 8217 kilograms it would be 1234 kg.
+        assert_eq!(decode(b"\x0201234\r"), Decode::Skip { consumed: 7 });
+        assert_eq!(decode(b"\x02  1234N\r"), Decode::Skip { consumed: 9 });
     }
 
     #[test]
