@@ -346,3 +346,53 @@ mod tests {
         assert_eq!(PaymentState::Approved.failure_code(), None);
     }
 }
+
+/// When a terminal last answered in its own protocol. A payment is only started after the
+/// terminal has shown it is one (a PING, a status call: see docs/payments.md, "Is it the
+/// terminal?"); an answer within [`Verified::FRESH`] of the start counts, so back-to-back sales
+/// do not pay that round trip each time, while the first after a pause, after a failure, or
+/// after a restart always asks.
+#[derive(Clone, Default)]
+pub struct Verified(std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>);
+
+impl Verified {
+    pub const FRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
+    /// The terminal just answered in its protocol.
+    pub fn answered(&self) {
+        if let Ok(mut at) = self.0.lock() {
+            *at = Some(std::time::Instant::now());
+        }
+    }
+
+    /// An exchange failed: the next start asks again.
+    pub fn doubt(&self) {
+        if let Ok(mut at) = self.0.lock() {
+            *at = None;
+        }
+    }
+
+    pub fn is_fresh(&self) -> bool {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|at| *at)
+            .is_some_and(|at| at.elapsed() < Self::FRESH)
+    }
+}
+
+#[cfg(test)]
+mod verified_tests {
+    use super::Verified;
+
+    #[test]
+    fn an_answer_is_fresh_until_a_failure_and_clones_share_it() {
+        let v = Verified::default();
+        assert!(!v.is_fresh(), "nothing answered yet");
+        let other = v.clone();
+        v.answered();
+        assert!(other.is_fresh());
+        other.doubt();
+        assert!(!v.is_fresh());
+    }
+}

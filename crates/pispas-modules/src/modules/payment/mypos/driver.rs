@@ -11,7 +11,9 @@
 use super::codec::{self, frame, Message, Step, Verdict};
 use crate::clock::now_ms;
 use crate::modules::payment::journal::PaymentRow;
-use crate::modules::payment::model::{terminal_ref, CardData, Operation, Outcome, PaymentState};
+use crate::modules::payment::model::{
+    terminal_ref, CardData, Operation, Outcome, PaymentState, Verified,
+};
 use crate::modules::payment::params::currency_number;
 use crate::modules::payment::runner::{Driver, Progress, Reconciled, Run};
 use crate::protocol::ErrorCode;
@@ -43,6 +45,8 @@ pub(super) struct MyposDriver<C> {
     /// The configuration key (`MYPOS`, `MYPOS_BAR`), named when the address is wrong.
     pub(super) key: String,
     pub(super) connector: Arc<C>,
+    /// When the terminal last answered a whole exchange.
+    pub(super) verified: Verified,
 }
 
 /// How reading a frame failed.
@@ -181,7 +185,7 @@ impl<C: Connector> MyposDriver<C> {
                 self.connector.describe()
             )
         })?;
-        match exchange(&mut conn, &request, None).await {
+        match self.exchange(&mut conn, &request, None).await {
             Exchange::Final { frame, .. } => Ok(frame),
             Exchange::Lost { why, .. } => Err(why),
             Exchange::Slave => Err(SLAVE.into()),
@@ -283,7 +287,7 @@ impl<C: Connector> MyposDriver<C> {
                 Err(e) => return Run::Done(self.unreachable(&e)),
             };
             let request = self.request_for(&p);
-            match exchange(&mut conn, &request, Some(&progress)).await {
+            match self.exchange(&mut conn, &request, Some(&progress)).await {
                 Exchange::Lost { why, .. } => return Run::Lost(why),
                 Exchange::Slave => {
                     drop(conn);
@@ -322,6 +326,21 @@ impl<C: Connector> MyposDriver<C> {
         Run::Lost("the terminal did not settle the request".into())
     }
 
+    /// [`exchange`], remembering whether the terminal answered in its protocol.
+    async fn exchange<S: DeviceIo>(
+        &self,
+        conn: &mut Conn<S>,
+        request: &Message,
+        progress: Option<&Progress>,
+    ) -> Exchange {
+        let done = exchange(conn, request, progress).await;
+        match done {
+            Exchange::Final { .. } => self.verified.answered(),
+            Exchange::Lost { .. } | Exchange::Slave => self.verified.doubt(),
+        }
+        done
+    }
+
     /// Nothing was sent: a connection that could not be made carries no bytes.
     fn unreachable(&self, e: &io::Error) -> Outcome {
         Outcome::new(
@@ -332,14 +351,18 @@ impl<C: Connector> MyposDriver<C> {
     }
 
     /// Before a purchase or a refund: one PING, which charges nothing, must be answered in the
-    /// protocol. An address that reaches something else (the other brand's pinpad, a web
+    /// protocol (unless the terminal answered an exchange within [`Verified::FRESH`]). An address that reaches something else (the other brand's pinpad, a web
     /// server, a printer's raw port, a device that hung) would otherwise take the PURCHASE,
     /// answer nothing readable, and leave the payment PAYMENT_UNKNOWN_OUTCOME after minutes of
     /// reconciliation with a device that cannot be asked. A slave-mode terminal is left to the
     /// purchase's own exchange, which says what to change.
     async fn probe(&self, sid: &str) -> Result<(), Outcome> {
+        if self.verified.is_fresh() {
+            return Ok(());
+        }
         let mut conn = self.connect().await.map_err(|e| self.unreachable(&e))?;
-        match exchange(&mut conn, &Message::request("PING", &format!("{sid}-P")), None).await {
+        let ping = Message::request("PING", &format!("{sid}-P"));
+        match self.exchange(&mut conn, &ping, None).await {
             Exchange::Final { .. } | Exchange::Slave => Ok(()),
             Exchange::Lost { why } => Err(Outcome::new(
                 PaymentState::Cancelled,
@@ -452,6 +475,7 @@ impl<C> MyposDriver<C> {
             name: self.name.clone(),
             key: self.key.clone(),
             connector: self.connector.clone(),
+            verified: self.verified.clone(),
         }
     }
 }

@@ -14,7 +14,7 @@ mod driver;
 mod error;
 
 use super::journal::{Journal, NewPayment};
-use super::model::{terminal_ref, Operation, PaymentState};
+use super::model::{terminal_ref, Operation, PaymentState, Verified};
 use super::params::PaymentSettings;
 use super::runner::{not_found, terminals_health, Runner};
 use crate::context::{ModuleContext, ModuleError};
@@ -110,6 +110,7 @@ impl Mypos {
                     endpoint: c.endpoint,
                     serial: c.serial,
                 }),
+                verified: Verified::default(),
             };
             let runner = Runner::start(
                 TARGET,

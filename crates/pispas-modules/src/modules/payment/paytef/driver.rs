@@ -14,7 +14,7 @@
 use super::codec::{self, Poll, Reply, TxResult};
 use super::config::PaytefConfig;
 use crate::modules::payment::journal::PaymentRow;
-use crate::modules::payment::model::{terminal_ref, Operation, Outcome, PaymentState};
+use crate::modules::payment::model::{terminal_ref, Operation, Outcome, PaymentState, Verified};
 use crate::modules::payment::runner::{Driver, Progress, Reconciled, Run};
 use crate::protocol::ErrorCode;
 use crate::router::BoxFuture;
@@ -104,6 +104,8 @@ pub(super) struct PaytefDriver<H> {
     token: Arc<Mutex<Option<String>>>,
     /// The session id of the running transaction (cloud).
     session: Arc<Mutex<Option<String>>>,
+    /// When the pinpad last passed the check before a start (cleared by any failed call).
+    verified: Verified,
 }
 
 /// A call's result, after authorization was handled.
@@ -121,6 +123,7 @@ impl<H: Http> PaytefDriver<H> {
             http,
             token: Arc::default(),
             session: Arc::default(),
+            verified: Verified::default(),
         }
     }
 
@@ -130,6 +133,7 @@ impl<H: Http> PaytefDriver<H> {
             http: self.http.clone(),
             token: self.token.clone(),
             session: self.session.clone(),
+            verified: self.verified.clone(),
         }
     }
 
@@ -186,7 +190,10 @@ impl<H: Http> PaytefDriver<H> {
                 .await
             {
                 Ok(a) => a,
-                Err(e) => return Called::Failed(e),
+                Err(e) => {
+                    self.verified.doubt();
+                    return Called::Failed(e);
+                }
             };
             match codec::reply(answer.0, &answer.1) {
                 Reply::Ok { body, version } => {
@@ -207,9 +214,10 @@ impl<H: Http> PaytefDriver<H> {
                 // Accepted (2xx) but unreadable: whatever it did is unknown, as with a lost
                 // reply (a start is then polled, never taken as not started).
                 Reply::Unreadable { http, why } if (200..300).contains(&http) => {
+                    self.verified.doubt();
                     return Called::Failed(HttpError::Lost(format!(
                         "HTTP {http} with an unreadable body ({why})"
-                    )))
+                    )));
                 }
                 other => return Called::Refused(http_of(&other), describe(&other)),
             }
@@ -301,14 +309,20 @@ impl<H: Http> PaytefDriver<H> {
     }
 
     /// Before a start: `/pinpad/status`, which charges nothing, must come back as Paytef JSON
-    /// with a `result`. An address that reaches something else (a myPOS terminal, a router's
+    /// with a `result` (unless the pinpad answered within [`Verified::FRESH`]). An address that reaches something else (a myPOS terminal, a router's
     /// page, a device that hung) would otherwise be sent the start, answer nothing readable,
     /// and leave the payment PAYMENT_UNKNOWN_OUTCOME after PAYMENT_TIMEOUT_S of polls it
     /// cannot answer either.
     async fn probe(&self) -> Result<(), Run> {
+        if self.verified.is_fresh() {
+            return Ok(());
+        }
         let body = codec::pinpad_body(&self.config.pinpad, None);
         let why = match self.call("/pinpad/status", body, CALL_TIMEOUT).await {
-            Called::Ok(b) if b.get("result").is_some_and(Value::is_object) => return Ok(()),
+            Called::Ok(b) if b.get("result").is_some_and(Value::is_object) => {
+                self.verified.answered();
+                return Ok(());
+            }
             Called::Ok(_) => "a reply without `result`".to_string(),
             Called::Failed(HttpError::Connect(why)) => return Err(self.unreachable(&why)),
             Called::Failed(HttpError::Lost(why)) => why,
