@@ -2,7 +2,8 @@
 //! client, a device or a file, fed mutated seeds from `fuzz/corpus/` (frames and documents as the
 //! protocol notes give them) and plain random input. Each target checks more than "no panic":
 //! codecs must make progress on any input, and redaction must leave no card number behind.
-//! The payment codecs (myPOS IPP framing and messages, the Paytef JSON reader) are here too, and
+//! The payment codecs (myPOS IPP framing and messages, the Paytef JSON reader, what the CashGuard
+//! library hands over: answers, level text, callbacks) are here too, and
 //! ORDER_KITCHEN's parser driving its state machine over sequences of requests.
 //!
 //! Cases per target: `PISPAS_FUZZ_CASES` (1,000 by default, what CI runs; see fuzz/README.md
@@ -13,6 +14,7 @@
 use pispas_modules::commandlog::redact::{redact, redact_text};
 use pispas_modules::config::{read_env_file, ConfigEnv};
 use pispas_modules::modules::kitchen::fuzzing as kitchen;
+use pispas_modules::modules::payment::cashguard::fuzzing as cashguard;
 use pispas_modules::modules::payment::mypos::codec::frame::{decode as ipp_decode, Decoded};
 use pispas_modules::modules::payment::mypos::codec::{self as ipp, Message as IppMessage};
 use pispas_modules::modules::payment::paytef::codec as paytef;
@@ -254,6 +256,13 @@ proptest! {
             let _ = paytef::started(&body);
             let _ = paytef::poll(&body);
             let _ = paytef::last_result(&body);
+        }
+    }
+
+    #[test]
+    fn what_the_cashguard_library_hands_over_never_panics_and_changes_only_what_it_is_about(bytes in input(seeds("cashguard"))) {
+        if let Err(broken) = cashguard::run(&bytes) {
+            panic!("{broken}\nbytes: {bytes:?}");
         }
     }
 

@@ -73,6 +73,13 @@ pub fn code(code: i16) -> (&'static str, &'static str) {
         ))
 }
 
+/// The largest denomination (cents) and count a level entry may have: far above any note or
+/// cassette (500 € is 50,000 cents), low enough that no BALANCE total can overflow. Beyond them
+/// the entry is junk from the library and is skipped, as unparsable ones are (found by the
+/// fuzz target: two entries of 4294967295 coins of 4294967295 cents overflowed the total).
+const MAX_DENOMINATION: u32 = 10_000_000;
+const MAX_COUNT: u32 = 10_000_000;
+
 /// `infoCG`'s level text as `(denomination in cents, count)`, ascending; junk entries skipped.
 pub fn levels(text: &str) -> Vec<(u32, u32)> {
     let mut out: Vec<(u32, u32)> = text
@@ -81,6 +88,7 @@ pub fn levels(text: &str) -> Vec<(u32, u32)> {
             let (d, n) = pair.trim().split_once(':')?;
             Some((d.trim().parse().ok()?, n.trim().parse().ok()?))
         })
+        .filter(|&(d, n)| d <= MAX_DENOMINATION && n <= MAX_COUNT)
         .collect();
     out.sort_unstable();
     out
@@ -88,10 +96,10 @@ pub fn levels(text: &str) -> Vec<(u32, u32)> {
 
 /// BALANCE's reply: `{LEVELS: [{DENOMINATION, COUNT, TOTAL}], TOTAL}`.
 pub fn balance_json(levels: &[(u32, u32)]) -> Value {
-    let total: u64 = levels
+    let total = levels
         .iter()
         .map(|(d, n)| u64::from(*d) * u64::from(*n))
-        .sum();
+        .fold(0u64, u64::saturating_add);
     json!({
         "LEVELS": levels.iter().map(|(d, n)| json!({ "DENOMINATION": d, "COUNT": n, "TOTAL": u64::from(*d) * u64::from(*n) })).collect::<Vec<_>>(),
         "TOTAL": total,
@@ -116,6 +124,11 @@ mod tests {
     #[test]
     fn levels_are_read_ascending_and_junk_is_skipped() {
         assert_eq!(levels("500:20;1:50;x:1;2000:"), [(1, 50), (500, 20)]);
+        assert_eq!(
+            levels("4294967295:4294967295;4294967294:4294967295;200:3"),
+            [(200, 3)],
+            "absurd entries are junk"
+        );
         let b = balance_json(&[(500, 2), (2000, 1)]);
         assert_eq!(b["TOTAL"], 3000);
     }

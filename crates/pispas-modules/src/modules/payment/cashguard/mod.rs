@@ -15,6 +15,7 @@ pub mod config;
 mod driver;
 mod error;
 mod ffi;
+pub mod fuzzing;
 
 use super::journal::{Journal, NewPayment};
 use super::model::{terminal_ref, Operation};
