@@ -127,6 +127,7 @@ export interface ScaleStatus {
   LAST: Weight | null;
   LAST_AT_MS: number | null;
   SUBSCRIBERS: number;
+  UNREADABLE_BYTES: number;
 }
 
 export interface ReaderStatus {
@@ -774,7 +775,7 @@ export interface ScaleStatusParams {
   /** the scale's name; without it, every scale */
   scale?: string;
 }
-/** MESSAGE_DATA of a SUCCESS reply to SCALE STATUS: with `SCALE`: `{SCALE, DEVICE, PROTOCOL, AUTO, LINK: {CONNECTED, SINCE_MS, ERROR}, LAST, LAST_AT_MS, SUBSCRIBERS}`; without it an array of those, one per configured scale */
+/** MESSAGE_DATA of a SUCCESS reply to SCALE STATUS: with `SCALE`: `{SCALE, DEVICE, PROTOCOL, AUTO, LINK: {CONNECTED, SINCE_MS, ERROR}, LAST, LAST_AT_MS, SUBSCRIBERS, UNREADABLE_BYTES}` (`UNREADABLE_BYTES`: bytes since the last frame that `PROTOCOL` cannot read, non-zero when the scale speaks another protocol); without it an array of those, one per configured scale */
 export type ScaleStatusReply = ScaleStatus | Array<ScaleStatus>;
 /** Parameters of SCALE SUBSCRIBE. */
 export interface ScaleSubscribeParams {
