@@ -226,10 +226,7 @@ impl Kitchen {
                 let m = reply.as_object_mut().expect("an object");
                 match last_seq.and_then(|n| s.kitchen.since(n)) {
                     Some(events) => {
-                        m.insert(
-                            "EVENTS".into(),
-                            events.iter().map(|e| e.data.clone()).collect(),
-                        );
+                        m.insert("EVENTS".into(), events.iter().map(|e| e.data()).collect());
                     }
                     None => {
                         m.insert("SNAPSHOT".into(), Value::Array(s.kitchen.list(None)));

@@ -29,13 +29,46 @@ pub(super) struct Applied {
     pub(super) reply: Value,
 }
 
+/// A published event as the replay ring keeps it: what RECALL looks at, and the event as JSON
+/// text. Parsed, an event with its card took ~8.5 KiB; 4,096 of them were ~35 MiB of a busy
+/// kitchen's memory (the soak in docs/reliability.md). A replay parses them back: displays
+/// reconnect far less often than events are published.
+#[derive(Debug)]
+pub(super) struct Kept {
+    pub(super) seq: u64,
+    ticket: String,
+    action: EventAction,
+    by: String,
+    /// The ticket's stage after the event (the card's `STAGE`).
+    stage: Option<String>,
+    json: Box<str>,
+}
+
+impl Kept {
+    fn of(e: &KitchenEvent) -> Kept {
+        Kept {
+            seq: e.seq,
+            ticket: e.ticket.clone(),
+            action: e.action,
+            by: e.by.clone(),
+            stage: e.data["STAGE"].as_str().map(String::from),
+            json: e.data.to_string().into_boxed_str(),
+        }
+    }
+
+    /// The event as it was published.
+    pub(super) fn data(&self) -> Value {
+        serde_json::from_str(&self.json).unwrap_or(Value::Null)
+    }
+}
+
 /// The tickets, the sequence and the recent events.
 #[derive(Debug)]
 pub(super) struct Kitchen {
     pub(super) cfg: KitchenConfig,
     tickets: BTreeMap<String, Ticket>,
     seq: u64,
-    ring: VecDeque<KitchenEvent>,
+    ring: VecDeque<Kept>,
 }
 
 impl Kitchen {
@@ -98,10 +131,8 @@ impl Kitchen {
         seq: u64,
         recent: Vec<KitchenEvent>,
     ) -> Kitchen {
-        let mut ring: VecDeque<KitchenEvent> = recent.into();
-        while ring.len() > RING {
-            ring.pop_front();
-        }
+        let skip = recent.len().saturating_sub(RING);
+        let ring: VecDeque<Kept> = recent.iter().skip(skip).map(Kept::of).collect();
         Kitchen {
             cfg,
             tickets: tickets.into_iter().map(|t| (t.id.clone(), t)).collect(),
@@ -151,7 +182,7 @@ impl Kitchen {
 
     /// Events after `last_seq`, or `None` when some of them are no longer kept (or `last_seq`
     /// is from another database): the caller sends a snapshot instead.
-    pub(super) fn since(&self, last_seq: u64) -> Option<Vec<&KitchenEvent>> {
+    pub(super) fn since(&self, last_seq: u64) -> Option<Vec<&Kept>> {
         if last_seq > self.seq {
             return None;
         }
@@ -212,7 +243,7 @@ impl Kitchen {
             at: now,
             data,
         };
-        self.ring.push_back(ev.clone());
+        self.ring.push_back(Kept::of(&ev));
         if self.ring.len() > RING {
             self.ring.pop_front();
         }
@@ -540,7 +571,7 @@ impl Kitchen {
                 .find(|e| {
                     self.tickets
                         .get(&e.ticket)
-                        .is_some_and(|t| t.stage == e.data["STAGE"] && !t.voided)
+                        .is_some_and(|t| e.stage.as_deref() == Some(t.stage.as_str()) && !t.voided)
                 })
                 .map(|e| e.ticket.clone())
                 .ok_or_else(|| {
@@ -800,20 +831,22 @@ mod tests {
     #[test]
     fn replay_gives_the_missed_events_or_asks_for_a_snapshot() {
         let mut k = kitchen(&[]);
+        let mut published = Vec::new();
         for i in 0..5 {
-            k.send(ticket(&format!("T{i}"), vec![line("1", "A")]), "POS", i)
+            let applied = k
+                .send(ticket(&format!("T{i}"), vec![line("1", "A")]), "POS", i)
                 .unwrap();
+            published.extend(applied.events);
         }
+        // A replay gives the events as they were published.
+        let replayed: Vec<Value> = k.since(3).unwrap().iter().map(|e| e.data()).collect();
+        let expected: Vec<Value> = published[3..].iter().map(|e| e.data.clone()).collect();
+        assert_eq!(replayed, expected);
         let missed: Vec<u64> = k.since(2).unwrap().iter().map(|e| e.seq).collect();
         assert_eq!(missed, vec![3, 4, 5]);
         assert!(k.since(5).unwrap().is_empty());
         assert!(k.since(99).is_none(), "a sequence from another database");
-        let old = Kitchen::new(
-            k.cfg.clone(),
-            vec![],
-            10_000,
-            k.ring.iter().cloned().collect(),
-        );
+        let old = Kitchen::new(k.cfg.clone(), vec![], 10_000, published);
         assert!(old.since(0).is_none() || old.since(0).unwrap().first().map(|e| e.seq) == Some(1));
         let mut big = kitchen(&[]);
         for i in 0..(RING as u64 + 10) {
