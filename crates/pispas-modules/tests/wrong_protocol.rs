@@ -243,42 +243,57 @@ async fn sale(c: &mut Client, target: &str, uuid: &str) -> Value {
         .unwrap()
 }
 
-#[tokio::test]
-async fn a_mypos_address_that_reaches_something_else_is_refused_before_any_charge() {
-    use payment_support::{mypos_sim, paytef_sim};
-    use pispas_sim::mypos::MyposScenario;
-    use pispas_sim::paytef::PaytefScenario;
+/// The address of something that is not `target`'s terminal: `other` (the other brand's), or a
+/// fake device.
+async fn wrong_address(wrong: &Wrong, other: std::net::SocketAddr) -> std::net::SocketAddr {
     use pispas_testkit::fake::{device, Behaviour};
-    let paytef = paytef_sim(PaytefScenario::Approved, false).await;
+    match wrong {
+        Wrong::OtherTerminal => other,
+        Wrong::Web => device(Behaviour::Http).await,
+        Wrong::Silent => device(Behaviour::Silent).await,
+        Wrong::Noise => device(Behaviour::Noise).await,
+    }
+}
+
+/// For each wrong device: an engine with `key` = `uri(address)`, a SALE refused before any
+/// charge, and the same UUIDV4 again answered from the journal.
+async fn refused_at_every_wrong_address(
+    target: &str,
+    module: &str,
+    other: std::net::SocketAddr,
+    uri: impl Fn(std::net::SocketAddr) -> String,
+) {
     for wrong in Wrong::ALL {
-        let addr = match wrong {
-            Wrong::OtherTerminal => paytef.addr(),
-            Wrong::Web => device(Behaviour::Http).await,
-            Wrong::Silent => device(Behaviour::Silent).await,
-            Wrong::Noise => device(Behaviour::Noise).await,
-        };
-        let uri = format!("tcp://{addr}");
+        let value = uri(wrong_address(&wrong, other).await);
         let e = start_engine(
-            "wrong-mypos",
+            &format!("wrong-{module}"),
             &[
-                ("MODULES", "base,mypos"),
-                ("MYPOS", &uri),
+                ("MODULES", &format!("base,{module}")),
+                (target, &value),
                 ("PAYMENT_TIMEOUT_S", "20"),
             ],
         )
         .await;
         let mut c = Client::plain(e.addr()).await.unwrap();
         let uuid = next_uuid();
-        let r = sale(&mut c, "MYPOS", &uuid).await;
-        assert_refused_before_any_charge("MYPOS", &wrong, &r);
-        let again = sale(&mut c, "MYPOS", &uuid).await;
+        let r = sale(&mut c, target, &uuid).await;
+        assert_refused_before_any_charge(target, &wrong, &r);
+        let again = sale(&mut c, target, &uuid).await;
         assert_eq!(again["MESSAGE_DATA"]["CODE"], r["MESSAGE_DATA"]["CODE"]);
         assert_eq!(
             again["MESSAGE_DATA"]["DETAILS"]["REPLAYED"], true,
             "{again:#}"
         );
-        drop(e);
     }
+}
+
+#[tokio::test]
+async fn a_mypos_address_that_reaches_something_else_is_refused_before_any_charge() {
+    use payment_support::{mypos_sim, paytef_sim};
+    use pispas_sim::mypos::MyposScenario;
+    use pispas_sim::paytef::PaytefScenario;
+    let paytef = paytef_sim(PaytefScenario::Approved, false).await;
+    refused_at_every_wrong_address("MYPOS", "mypos", paytef.addr(), |a| format!("tcp://{a}")).await;
     assert_eq!(paytef.starts(), 0, "the Paytef pinpad was asked to start");
     // An engine pointed at a real myPOS still pays (the check costs one PING).
     let sim = mypos_sim(MyposScenario::Approved).await;
@@ -300,34 +315,15 @@ async fn a_mypos_address_that_reaches_something_else_is_refused_before_any_charg
 
 #[tokio::test]
 async fn a_paytef_address_that_reaches_something_else_is_refused_before_any_charge() {
-    use payment_support::{mypos_sim, mypos_uri, paytef_sim};
+    use payment_support::{mypos_sim, paytef_sim};
     use pispas_sim::mypos::MyposScenario;
     use pispas_sim::paytef::PaytefScenario;
-    use pispas_testkit::fake::{device, Behaviour};
     let mypos = mypos_sim(MyposScenario::Approved).await;
-    for wrong in Wrong::ALL {
-        let base = match wrong {
-            Wrong::OtherTerminal => mypos_uri(&mypos).replace("tcp://", "http://"),
-            Wrong::Web => format!("http://{}", device(Behaviour::Http).await),
-            Wrong::Silent => format!("http://{}", device(Behaviour::Silent).await),
-            Wrong::Noise => format!("http://{}", device(Behaviour::Noise).await),
-        };
-        let url = format!("{base}?poll_ms=50");
-        let e = start_engine(
-            "wrong-paytef",
-            &[
-                ("MODULES", "base,paytef"),
-                ("PAYTEF", &url),
-                ("PAYMENT_TIMEOUT_S", "20"),
-            ],
-        )
-        .await;
-        let mut c = Client::plain(e.addr()).await.unwrap();
-        let uuid = next_uuid();
-        let r = sale(&mut c, "PAYTEF", &uuid).await;
-        assert_refused_before_any_charge("PAYTEF", &wrong, &r);
-        drop(e);
-    }
+    let other = mypos.addr().expect("tcp");
+    refused_at_every_wrong_address("PAYTEF", "paytef", other, |a| {
+        format!("http://{a}?poll_ms=50")
+    })
+    .await;
     assert_eq!(
         mypos.purchases(),
         0,
