@@ -23,7 +23,7 @@ const COMMAND_WAIT: Duration = Duration::from_millis(500);
 
 /// What came down the line that the configured protocol could not read.
 #[derive(Default)]
-pub(super) struct Line {
+struct Line {
     /// A frame of the configured protocol arrived since the port opened: the scale speaks it.
     heard: bool,
     /// Bytes dropped as unreadable since the last frame.
@@ -169,6 +169,8 @@ pub(super) async fn serve<T: DeviceIo>(
     let mut chunk = [0u8; 512];
     let mut op: Option<Op> = None;
     let mut line = Line::default();
+    // A new connection starts with nothing unread (STATUS would show the last one's count).
+    line.report(protocol, sh);
     let polled = !protocol.is_streaming();
     let mut poll = tokio::time::interval(sh.config.poll);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
